@@ -1,0 +1,293 @@
+//! Reading a pipeline file: TOML syntax and types first (serde, with the place of the
+//! error), then the checks that need the whole file (names, routes, limits), then
+//! paths resolved against the file's folder.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::{DeadLetterSection, OperatorSection, PipelineFile, RuntimeSection, SinkSection, SourceSection};
+use crate::plugin::PluginLimits;
+use crate::plugin::limits::DEFAULT_MEMORY_LIMIT;
+use crate::plugin::plugin::DEFAULT_DEADLINE;
+
+/// A checked pipeline, paths resolved.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub name: String,
+    /// The pipeline file.
+    pub file: PathBuf,
+    pub runtime: RuntimeSection,
+    pub source: SourceSection,
+    pub operators: Vec<OperatorConfig>,
+    pub sinks: Vec<SinkConfig>,
+    pub dead_letter: DeadLetterSection,
+}
+
+/// One operator, checked.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    pub name: String,
+    pub plugin: PathBuf,
+    pub parallelism: usize,
+    pub limits: PluginLimits,
+    /// The `settings` table as a JSON object, for the plugin's `init`.
+    pub settings_json: String,
+}
+
+/// Which output a sink reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The main output of the last operator (or the source, with no operators).
+    Main,
+    /// Named output `output` of operator number `operator`.
+    Named { operator: usize, output: String },
+}
+
+/// One sink, checked.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    pub section: SinkSection,
+    pub route: Route,
+}
+
+/// Reads and checks the pipeline file at `path`.
+///
+/// # Errors
+/// A [`ConfigError`] naming the file, the line and what was expected.
+pub fn load_file(path: &Path) -> Result<PipelineConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| ConfigError::at(path, "", None, format!("cannot read the pipeline file: {error}")))?;
+    load_str(path, &text)
+}
+
+/// Checks the pipeline in `text`, as if read from `path` (relative paths in it are
+/// resolved against `path`'s folder).
+///
+/// # Errors
+/// A [`ConfigError`] naming the file, the line and what was expected.
+pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> {
+    let file: PipelineFile = toml::from_str(text).map_err(|error| {
+        ConfigError::at(path, text, error.span().map(|span| span.start), error.message().trim())
+    })?;
+    let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let error_at = |header: &str, index: usize, message: String| {
+        ConfigError::at(path, text, find_table(text, header, index), message)
+    };
+
+    if file.runtime.batch_size == 0 || file.runtime.channel_capacity == 0 {
+        return Err(error_at(
+            "[runtime]",
+            0,
+            "`batch_size` and `channel_capacity` must be at least 1".into(),
+        ));
+    }
+    let operators = file
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(index, section)| check_operator(section, &base).map_err(|message| error_at("[[operator]]", index, message)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, operator) in operators.iter().enumerate() {
+        if operators[..index].iter().any(|earlier| earlier.name == operator.name) {
+            return Err(error_at(
+                "[[operator]]",
+                index,
+                format!("operator name `{}` is used twice; names must be unique", operator.name),
+            ));
+        }
+    }
+    let sinks = file
+        .sinks
+        .iter()
+        .enumerate()
+        .map(|(index, section)| {
+            let route = route_of(section.from(), &operators).map_err(|message| error_at("[[sink]]", index, message))?;
+            Ok(SinkConfig {
+                section: resolve_sink(section.clone(), &base),
+                route,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    if !sinks.iter().any(|sink| sink.route == Route::Main) {
+        return Err(ConfigError::at(
+            path,
+            text,
+            None,
+            "expected a `[[sink]]` for the main output (one without `from`): events must go somewhere",
+        ));
+    }
+    let name = file.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map_or_else(|| "pipeline".to_owned(), |stem| stem.to_string_lossy().into_owned())
+    });
+    let mut runtime = file.runtime.clone();
+    runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
+    Ok(PipelineConfig {
+        name,
+        file: path.to_path_buf(),
+        runtime,
+        source: resolve_source(file.source, &base),
+        operators,
+        sinks,
+        dead_letter: match file.dead_letter {
+            Some(DeadLetterSection::File { path }) => DeadLetterSection::File { path: base.join(path) },
+            Some(DeadLetterSection::Stderr) | None => DeadLetterSection::Stderr,
+        },
+    })
+}
+
+fn check_operator(section: &OperatorSection, base: &Path) -> Result<OperatorConfig, String> {
+    if section.name.is_empty() || section.name.contains(['.', '/']) {
+        return Err(format!(
+            "operator name {:?} must be non-empty and contain no `.` or `/`",
+            section.name
+        ));
+    }
+    if section.parallelism == 0 {
+        return Err(format!("operator `{}`: `parallelism` must be at least 1", section.name));
+    }
+    let memory_bytes = match section.memory_limit_mib {
+        Some(0) => return Err(format!("operator `{}`: `memory_limit_mib` must be at least 1", section.name)),
+        Some(mib) => mib.checked_mul(1 << 20).ok_or_else(|| format!("operator `{}`: `memory_limit_mib` is too large", section.name))?,
+        None => DEFAULT_MEMORY_LIMIT,
+    };
+    let deadline = match section.deadline_ms {
+        Some(0) => return Err(format!("operator `{}`: `deadline_ms` must be at least 1", section.name)),
+        Some(ms) => Duration::from_millis(ms),
+        None => DEFAULT_DEADLINE,
+    };
+    let settings_json = serde_json::to_string(&section.settings)
+        .map_err(|error| format!("operator `{}`: settings cannot be given to the plugin: {error}", section.name))?;
+    Ok(OperatorConfig {
+        name: section.name.clone(),
+        plugin: base.join(&section.plugin),
+        parallelism: section.parallelism,
+        limits: PluginLimits { memory_bytes, deadline },
+        settings_json,
+    })
+}
+
+fn route_of(from: Option<&str>, operators: &[OperatorConfig]) -> Result<Route, String> {
+    let Some(from) = from else {
+        return Ok(Route::Main);
+    };
+    let Some((operator, output)) = from.split_once('.') else {
+        return Err(format!("`from = {from:?}`: expected `operator.output`"));
+    };
+    let index = operators
+        .iter()
+        .position(|candidate| candidate.name == operator)
+        .ok_or_else(|| {
+            let names: Vec<&str> = operators.iter().map(|operator| operator.name.as_str()).collect();
+            format!("`from = {from:?}`: no operator named `{operator}` (operators: {names:?})")
+        })?;
+    Ok(Route::Named {
+        operator: index,
+        output: output.to_owned(),
+    })
+}
+
+fn resolve_source(source: SourceSection, base: &Path) -> SourceSection {
+    match source {
+        SourceSection::File { path, format } => SourceSection::File {
+            path: base.join(path),
+            format,
+        },
+        other => other,
+    }
+}
+
+fn resolve_sink(sink: SinkSection, base: &Path) -> SinkSection {
+    match sink {
+        SinkSection::File { path, format, from } => SinkSection::File {
+            path: base.join(path),
+            format,
+            from,
+        },
+        other => other,
+    }
+}
+
+/// Byte offset of the `index`-th line that starts with `header` (e.g. `[[sink]]`).
+fn find_table(text: &str, header: &str, index: usize) -> Option<usize> {
+    let mut offset = 0;
+    let mut seen = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with(header) {
+            if seen == index {
+                return Some(offset + (line.len() - line.trim_start().len()));
+            }
+            seen += 1;
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "demo"
+[source]
+type = "generator"
+count = 10
+
+[[operator]]
+name = "f"
+plugin = "f.wasm"
+settings = { field = "amount", value = 1.5 }
+
+[[sink]]
+type = "stdout"
+
+[[sink]]
+type = "discard"
+from = "f.alerts"
+"#;
+
+    fn error_of(text: &str) -> ConfigError {
+        load_str(Path::new("dir/p.toml"), text).expect_err("the file is wrong")
+    }
+
+    #[test]
+    fn a_good_file_loads_with_paths_resolved() {
+        let config = load_str(Path::new("dir/p.toml"), GOOD).expect("valid");
+        assert_eq!(config.name, "demo");
+        assert_eq!(config.operators[0].plugin, Path::new("dir/f.wasm"));
+        assert_eq!(config.operators[0].settings_json, r#"{"field":"amount","value":1.5}"#);
+        assert_eq!(config.sinks[1].route, Route::Named { operator: 0, output: "alerts".into() });
+        assert_eq!(config.operators[0].limits, PluginLimits::default());
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_its_line() {
+        let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparalelism = 2"));
+        assert_eq!(error.position.map(|(line, _)| line), Some(10));
+        assert!(error.message.contains("unknown field `paralelism`"), "{error}");
+        assert!(error.message.contains("parallelism"), "says what was expected: {error}");
+        assert!(error.to_string().starts_with("dir/p.toml:10:"), "{error}");
+    }
+
+    #[test]
+    fn wrong_type_and_bad_syntax_have_places() {
+        let error = error_of(&GOOD.replace("count = 10", "count = \"ten\""));
+        assert!(error.message.contains("expected u64"), "{error}");
+        assert!(error.position.is_some());
+        let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"", "[[sink]\ntype = \"stdout\""));
+        assert_eq!(error.position.map(|(line, _)| line), Some(13), "{error}");
+    }
+
+    #[test]
+    fn whole_file_checks_point_at_the_table() {
+        let error = error_of(&GOOD.replace("from = \"f.alerts\"", "from = \"g.alerts\""));
+        assert!(error.message.contains("no operator named `g`"), "{error}");
+        assert_eq!(error.position.map(|(line, _)| line), Some(16));
+        let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparallelism = 0"));
+        assert!(error.message.contains("at least 1"), "{error}");
+        let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"\n", ""));
+        assert!(error.message.contains("main output"), "{error}");
+    }
+}

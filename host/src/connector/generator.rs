@@ -1,0 +1,583 @@
+//! [`GeneratorSource`]: card transactions made up from a seed, for demos and
+//! benchmarks. The same [`GeneratorSpec`] always yields the same events.
+//!
+//! Event `i` (counted from 0) has timestamp `start_ms + i * step_ms` and key
+//! `card-NNNN` (at least 4 digits) for a card drawn among `keys`. Its value depends on
+//! the [`ValueShape`]:
+//! - [`ValueShape::Json`], about 100 bytes:
+//!   `{"id":17,"card":"card-0042","amount":123.45,"merchant":"m-007","country":"DE","channel":"web"}`;
+//! - [`ValueShape::Compact`], exactly [`COMPACT_LEN`] = 16 bytes, all little-endian:
+//!
+//!   | bytes  | field          | type  |
+//!   |--------|----------------|-------|
+//!   | 0..8   | `id` (= `i`)   | `u64` |
+//!   | 8..12  | `amount_cents` | `u32` |
+//!   | 12..16 | `merchant`     | `u32` |
+//!
+//!   [`encode_compact`] and [`decode_compact`] write and read this layout, so that
+//!   benchmarks and plugins agree on it.
+//!
+//! Amounts are 0..50 000 cents, merchants 0..1000. The draws come from SplitMix64, a
+//! counter-based generator: each event takes a fixed number of draws, so the source can
+//! [`seek`](GeneratorSource::seek) to any sequence number at no cost.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+use weir_batch::{Batch, BatchParts};
+
+use super::format::{write_u64, write_u64_padded};
+use super::{ConnectorError, Source};
+use crate::runtime::dead_letter::DeadLetter;
+
+/// Bytes of a [`ValueShape::Compact`] value.
+pub const COMPACT_LEN: usize = 16;
+
+/// Exclusive bound of amounts, in cents.
+const AMOUNT_CENTS: u64 = 50_000;
+/// Number of distinct merchants.
+const MERCHANTS: u64 = 1000;
+const COUNTRIES: [&[u8]; 6] = [b"DE", b"FR", b"US", b"GB", b"NL", b"ES"];
+const CHANNELS: [&[u8]; 3] = [b"web", b"pos", b"app"];
+
+/// The value of a compact event: `id`, `amount_cents` and `merchant` in little-endian,
+/// 16 bytes in all (see the module docs).
+pub fn encode_compact(id: u64, amount_cents: u32, merchant: u32) -> [u8; COMPACT_LEN] {
+    let mut bytes = [0; COMPACT_LEN];
+    bytes[..8].copy_from_slice(&id.to_le_bytes());
+    bytes[8..12].copy_from_slice(&amount_cents.to_le_bytes());
+    bytes[12..].copy_from_slice(&merchant.to_le_bytes());
+    bytes
+}
+
+/// `(id, amount_cents, merchant)` of a compact value; `None` unless `bytes` is exactly
+/// [`COMPACT_LEN`] long.
+pub fn decode_compact(bytes: &[u8]) -> Option<(u64, u32, u32)> {
+    let bytes: &[u8; COMPACT_LEN] = bytes.try_into().ok()?;
+    let (id, rest) = bytes.split_first_chunk::<8>()?;
+    let (amount, merchant) = rest.split_first_chunk::<4>()?;
+    let merchant: &[u8; 4] = merchant.try_into().ok()?;
+    Some((
+        u64::from_le_bytes(*id),
+        u32::from_le_bytes(*amount),
+        u32::from_le_bytes(*merchant),
+    ))
+}
+
+/// The form of generated values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueShape {
+    /// A JSON object of about 100 bytes.
+    #[default]
+    Json,
+    /// 16 bytes: id, amount in cents, merchant (see the module docs).
+    Compact,
+}
+
+impl ValueShape {
+    /// PRNG draws per event: card, amount, merchant, and for JSON country and channel.
+    fn draws(self) -> u64 {
+        match self {
+            ValueShape::Json => 5,
+            ValueShape::Compact => 3,
+        }
+    }
+}
+
+/// What a [`GeneratorSource`] produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratorSpec {
+    /// Events in all; `None` for an unbounded source.
+    pub count: Option<u64>,
+    /// Events per second; `None` for as fast as the pipeline takes them.
+    pub rate: Option<f64>,
+    /// Seed of the pseudo-random draws.
+    pub seed: u64,
+    /// Distinct keys (cards), at least 1.
+    pub keys: u64,
+    pub shape: ValueShape,
+    /// Timestamp of the first event, in ms since the Unix epoch.
+    pub start_ms: i64,
+    /// Milliseconds between consecutive events' timestamps.
+    pub step_ms: i64,
+}
+
+impl GeneratorSpec {
+    /// Checks that the spec makes sense: `keys` at least 1, and `rate`, when given, a
+    /// positive number of events per second.
+    ///
+    /// # Errors
+    /// What is wrong, in words.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.keys == 0 {
+            return Err("keys must be at least 1".to_owned());
+        }
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(format!(
+                "rate must be a positive number of events per second, not {rate}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for GeneratorSpec {
+    fn default() -> Self {
+        GeneratorSpec {
+            count: Some(1000),
+            rate: None,
+            seed: 42,
+            keys: 100,
+            shape: ValueShape::Json,
+            start_ms: 1_700_000_000_000,
+            step_ms: 1,
+        }
+    }
+}
+
+/// A source of deterministic events described by a [`GeneratorSpec`] (see the module
+/// docs for the events).
+#[derive(Debug)]
+pub struct GeneratorSource {
+    spec: GeneratorSpec,
+    /// Events produced so far: the sequence number of the next event.
+    sequence: u64,
+    rng: SplitMix64,
+    /// Reused for each event's key and JSON value.
+    key: Vec<u8>,
+    value: Vec<u8>,
+    /// When pacing started, and the sequence number it started at.
+    paced_from: Option<(Instant, u64)>,
+}
+
+impl GeneratorSource {
+    /// A generator of `spec`'s events, from the first. A spec that fails
+    /// [`GeneratorSpec::validate`] is made usable rather than refused, with a warning:
+    /// `keys` 0 counts as 1, and a `rate` that is not a positive number means no pacing.
+    /// [`GeneratorSource::try_new`] refuses such a spec instead.
+    pub fn new(mut spec: GeneratorSpec) -> Self {
+        if let Err(problem) = spec.validate() {
+            tracing::warn!("generator(seed={}): {problem}; using it anyway", spec.seed);
+        }
+        spec.keys = spec.keys.max(1);
+        spec.rate = spec.rate.filter(|rate| rate.is_finite() && *rate > 0.0);
+        let mut source = GeneratorSource {
+            rng: SplitMix64 { state: spec.seed },
+            spec,
+            sequence: 0,
+            key: Vec::with_capacity(24),
+            value: Vec::with_capacity(128),
+            paced_from: None,
+        };
+        source.seek(0);
+        source
+    }
+
+    /// A generator of `spec`'s events, from the first, if `spec` makes sense.
+    ///
+    /// # Errors
+    /// When the spec fails [`GeneratorSpec::validate`] (`keys` 0, or a `rate` that is
+    /// not a positive number).
+    pub fn try_new(spec: GeneratorSpec) -> Result<Self, ConnectorError> {
+        match spec.validate() {
+            Ok(()) => Ok(Self::new(spec)),
+            Err(problem) => Err(ConnectorError::new(
+                format!("generator(seed={})", spec.seed),
+                problem,
+            )),
+        }
+    }
+
+    /// Events produced so far, which is also the sequence number of the next event.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// Continues from sequence number `sequence`, as if that many events had been
+    /// produced (to resume from a checkpoint). Costs nothing.
+    pub fn seek(&mut self, sequence: u64) {
+        self.sequence = sequence;
+        self.rng = SplitMix64::at(
+            self.spec.seed,
+            sequence.wrapping_mul(self.spec.shape.draws()),
+        );
+        self.paced_from = None;
+    }
+
+    /// The spec this source generates.
+    pub fn spec(&self) -> &GeneratorSpec {
+        &self.spec
+    }
+
+    /// Appends the next `events` events to a new batch.
+    fn generate(&mut self, events: usize) -> Batch {
+        let value_bytes = match self.spec.shape {
+            ValueShape::Json => 112,
+            ValueShape::Compact => COMPACT_LEN,
+        };
+        let mut batch = Batch::from_parts(BatchParts {
+            timestamps: Vec::with_capacity(events),
+            values: Vec::with_capacity(events * value_bytes),
+            value_ends: Vec::with_capacity(events),
+            keys: Vec::with_capacity(events * 9),
+            key_ends: Vec::with_capacity(events),
+            keyless: Vec::new(),
+            headers: Vec::new(),
+        });
+        let step = self.spec.step_ms;
+        let mut timestamp = self
+            .spec
+            .start_ms
+            .wrapping_add((self.sequence as i64).wrapping_mul(step));
+        for _ in 0..events {
+            let id = self.sequence;
+            let card = self.rng.below(self.spec.keys);
+            let amount = self.rng.below(AMOUNT_CENTS);
+            let merchant = self.rng.below(MERCHANTS);
+            self.key.clear();
+            self.key.extend_from_slice(b"card-");
+            write_u64_padded(&mut self.key, card, 4);
+            match self.spec.shape {
+                ValueShape::Compact => {
+                    let value = encode_compact(id, amount as u32, merchant as u32);
+                    batch.push(Some(&self.key), &value, timestamp);
+                }
+                ValueShape::Json => {
+                    let country = COUNTRIES[self.rng.below(COUNTRIES.len() as u64) as usize];
+                    let channel = CHANNELS[self.rng.below(CHANNELS.len() as u64) as usize];
+                    let value = &mut self.value;
+                    value.clear();
+                    value.extend_from_slice(br#"{"id":"#);
+                    write_u64(value, id);
+                    value.extend_from_slice(br#","card":""#);
+                    value.extend_from_slice(&self.key);
+                    value.extend_from_slice(br#"","amount":"#);
+                    write_u64(value, amount / 100);
+                    value.push(b'.');
+                    write_u64_padded(value, amount % 100, 2);
+                    value.extend_from_slice(br#","merchant":"m-"#);
+                    write_u64_padded(value, merchant, 3);
+                    value.extend_from_slice(br#"","country":""#);
+                    value.extend_from_slice(country);
+                    value.extend_from_slice(br#"","channel":""#);
+                    value.extend_from_slice(channel);
+                    value.extend_from_slice(br#""}"#);
+                    batch.push(Some(&self.key), value, timestamp);
+                }
+            }
+            self.sequence = self.sequence.wrapping_add(1);
+            timestamp = timestamp.wrapping_add(step);
+        }
+        batch
+    }
+
+    /// Waits until the next event is due at `rate` events per second.
+    async fn pace(&mut self, rate: f64) {
+        let (since, first) = *self
+            .paced_from
+            .get_or_insert_with(|| (Instant::now(), self.sequence));
+        let elapsed_events = self.sequence.wrapping_sub(first) as f64;
+        match Duration::try_from_secs_f64(elapsed_events / rate)
+            .ok()
+            .and_then(|wait| since.checked_add(wait))
+        {
+            Some(due) => tokio::time::sleep_until(due).await,
+            // Due later than any instant the clock can name: never.
+            None => std::future::pending().await,
+        }
+    }
+}
+
+#[async_trait]
+impl Source for GeneratorSource {
+    fn describe(&self) -> String {
+        format!("generator(seed={})", self.spec.seed)
+    }
+
+    /// Produces up to `max_events` events; with a rate, batches are cut to a hundredth
+    /// of a second's worth of events (at least one) and released when their first event
+    /// is due, so that latency stays near 10 ms.
+    async fn next_batch(
+        &mut self,
+        max_events: usize,
+        _dead_letters: &mut Vec<DeadLetter>,
+    ) -> Result<Option<Batch>, ConnectorError> {
+        let mut events = max_events.max(1) as u64;
+        if let Some(count) = self.spec.count {
+            let remaining = count.saturating_sub(self.sequence);
+            if remaining == 0 {
+                return Ok(None);
+            }
+            events = events.min(remaining);
+        }
+        if let Some(rate) = self.spec.rate {
+            events = events.min(((rate / 100.0) as u64).max(1));
+            self.pace(rate).await;
+        }
+        // `events` is at most `max_events`, so it fits in a usize.
+        Ok(Some(self.generate(events as usize)))
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a tiny, fast generator whose state after
+/// `n` draws is `seed + n * GAMMA`.
+#[derive(Debug, Clone)]
+struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+    /// The generator of `seed` after `draws` draws.
+    fn at(seed: u64, draws: u64) -> Self {
+        SplitMix64 {
+            state: seed.wrapping_add(draws.wrapping_mul(Self::GAMMA)),
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(Self::GAMMA);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A draw in `0..bound` (`bound` > 0), by modulo.
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn spec(shape: ValueShape, count: u64) -> GeneratorSpec {
+        GeneratorSpec {
+            count: Some(count),
+            shape,
+            ..GeneratorSpec::default()
+        }
+    }
+
+    async fn collect(source: &mut GeneratorSource, max_events: usize) -> Batch {
+        let mut all = Batch::default();
+        let mut dead = Vec::new();
+        while let Some(batch) = source.next_batch(max_events, &mut dead).await.expect("ok") {
+            assert!(batch.len() <= max_events);
+            all.append(batch);
+        }
+        assert!(dead.is_empty());
+        all
+    }
+
+    #[test]
+    fn splitmix_matches_the_reference_sequence() {
+        // First outputs of SplitMix64 seeded with 1234567 (the reference C code).
+        let mut rng = SplitMix64 { state: 1_234_567 };
+        let got: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
+        assert_eq!(
+            got,
+            [
+                6_457_827_717_110_365_317,
+                3_203_168_211_198_807_973,
+                9_817_491_932_198_370_423
+            ]
+        );
+    }
+
+    #[test]
+    fn compact_layout_round_trips() {
+        let bytes = encode_compact(0x0102_0304_0506_0708, 49_999, 999);
+        assert_eq!(bytes.len(), COMPACT_LEN);
+        assert_eq!(bytes[..8], [8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(bytes[8..12], 49_999u32.to_le_bytes());
+        assert_eq!(
+            decode_compact(&bytes),
+            Some((0x0102_0304_0506_0708, 49_999, 999))
+        );
+        assert_eq!(decode_compact(&bytes[..15]), None);
+        assert_eq!(decode_compact(&[0; 17]), None);
+    }
+
+    #[tokio::test]
+    async fn json_events_follow_the_spec() {
+        let spec = GeneratorSpec {
+            keys: 7,
+            step_ms: 10,
+            ..spec(ValueShape::Json, 500)
+        };
+        let mut source = GeneratorSource::new(spec);
+        assert_eq!(source.describe(), "generator(seed=42)");
+        let batch = collect(&mut source, 64).await;
+        assert_eq!(batch.len(), 500);
+        assert_eq!(source.sequence(), 500);
+        let mut cards = std::collections::BTreeSet::new();
+        for event in batch.iter() {
+            let i = u64::from(event.index);
+            assert_eq!(event.timestamp, 1_700_000_000_000 + 10 * i as i64);
+            let key = std::str::from_utf8(event.key.expect("keyed")).expect("UTF-8");
+            let value: Value = serde_json::from_slice(event.value).expect("valid JSON");
+            assert_eq!(value["id"], i);
+            assert_eq!(value["card"], key);
+            assert!(key.starts_with("card-000") && key.len() == 9, "{key}");
+            cards.insert(key.to_owned());
+            let amount = value["amount"].as_f64().expect("number");
+            assert!((0.0..500.0).contains(&amount));
+            let text = std::str::from_utf8(event.value).expect("UTF-8");
+            let amount_text = text
+                .split("\"amount\":")
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .expect("amount");
+            assert_eq!(
+                amount_text.split('.').nth(1).map(str::len),
+                Some(2),
+                "{text}"
+            );
+            let merchant = value["merchant"].as_str().expect("string");
+            assert!(
+                merchant.starts_with("m-") && merchant.len() == 5,
+                "{merchant}"
+            );
+            assert!(
+                ["DE", "FR", "US", "GB", "NL", "ES"]
+                    .contains(&value["country"].as_str().expect("s"))
+            );
+            assert!(["web", "pos", "app"].contains(&value["channel"].as_str().expect("s")));
+            assert!((80..=120).contains(&event.value.len()), "{text}");
+        }
+        assert_eq!(cards.len(), 7, "all keys show up");
+    }
+
+    #[tokio::test]
+    async fn same_spec_same_events_and_seek_resumes() {
+        for shape in [ValueShape::Json, ValueShape::Compact] {
+            let mut a = GeneratorSource::new(spec(shape, 300));
+            let mut b = GeneratorSource::new(spec(shape, 300));
+            let all = collect(&mut a, 100).await;
+            assert_eq!(all, collect(&mut b, 7).await, "batch size does not matter");
+
+            let mut resumed = GeneratorSource::new(spec(shape, 300));
+            resumed.seek(123);
+            assert_eq!(collect(&mut resumed, 50).await, all.slice(123..300));
+
+            let other = GeneratorSpec {
+                seed: 43,
+                ..spec(shape, 300)
+            };
+            let mut c = GeneratorSource::new(other);
+            assert_ne!(collect(&mut c, 100).await, all, "the seed matters");
+        }
+    }
+
+    #[tokio::test]
+    async fn compact_events_decode() {
+        let mut source = GeneratorSource::new(GeneratorSpec {
+            keys: 20_000,
+            ..spec(ValueShape::Compact, 1000)
+        });
+        let batch = collect(&mut source, 256).await;
+        let mut long_keys = 0;
+        for event in batch.iter() {
+            let (id, amount, merchant) = decode_compact(event.value).expect("16 bytes");
+            assert_eq!(id, u64::from(event.index));
+            assert!(amount < 50_000 && merchant < 1000);
+            let key = event.key.expect("keyed");
+            assert!(key.starts_with(b"card-") && (9..=10).contains(&key.len()));
+            long_keys += usize::from(key.len() == 10);
+        }
+        assert!(long_keys > 0, "keys past 9999 get a fifth digit");
+    }
+
+    #[tokio::test]
+    async fn unbounded_source_keeps_going() {
+        let mut source = GeneratorSource::new(GeneratorSpec {
+            count: None,
+            ..GeneratorSpec::default()
+        });
+        let mut dead = Vec::new();
+        for _ in 0..5 {
+            let batch = source.next_batch(1000, &mut dead).await.expect("ok");
+            assert_eq!(batch.map(|batch| batch.len()), Some(1000));
+        }
+        assert_eq!(source.sequence(), 5000);
+    }
+
+    #[tokio::test]
+    async fn rate_paces_small_batches() {
+        let mut source = GeneratorSource::new(GeneratorSpec {
+            rate: Some(1000.0),
+            ..spec(ValueShape::Compact, 60)
+        });
+        let started = std::time::Instant::now();
+        let mut dead = Vec::new();
+        let mut sizes = Vec::new();
+        while let Some(batch) = source.next_batch(1000, &mut dead).await.expect("ok") {
+            sizes.push(batch.len());
+        }
+        let elapsed = started.elapsed();
+        assert_eq!(sizes, [10; 6], "rate/100 events per batch");
+        // The last batch is due at event 50, i.e. after 50 ms.
+        assert!(elapsed >= Duration::from_millis(50), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn invalid_specs_are_refused_or_made_usable() {
+        assert!(GeneratorSpec::default().validate().is_ok());
+        let zero_keys = GeneratorSpec {
+            keys: 0,
+            ..spec(ValueShape::Compact, 10)
+        };
+        let error = GeneratorSource::try_new(zero_keys.clone()).expect_err("no keys");
+        assert_eq!(
+            error.to_string(),
+            "generator(seed=42): keys must be at least 1"
+        );
+        let batch = collect(&mut GeneratorSource::new(zero_keys), 100).await;
+        assert_eq!(batch.len(), 10);
+        assert!(
+            batch
+                .iter()
+                .all(|event| event.key == Some(&b"card-0000"[..]))
+        );
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let spec = GeneratorSpec {
+                rate: Some(rate),
+                ..spec(ValueShape::Compact, 10_000)
+            };
+            let error = GeneratorSource::try_new(spec.clone()).expect_err("bad rate");
+            assert!(error.to_string().contains("rate must be"), "{error}");
+            let mut source = GeneratorSource::new(spec);
+            let mut dead = Vec::new();
+            let batch = source.next_batch(10_000, &mut dead).await.expect("ok");
+            assert_eq!(batch.map(|batch| batch.len()), Some(10_000), "not paced");
+        }
+        assert!(GeneratorSource::try_new(GeneratorSpec::default()).is_ok());
+    }
+
+    #[tokio::test]
+    #[ignore = "throughput measurement: cargo test --release -- --ignored --nocapture"]
+    async fn compact_throughput() {
+        let mut source = GeneratorSource::new(GeneratorSpec {
+            count: None,
+            ..spec(ValueShape::Compact, 0)
+        });
+        let mut dead = Vec::new();
+        let started = std::time::Instant::now();
+        let mut events = 0;
+        while events < 50_000_000 {
+            let batch = source.next_batch(4096, &mut dead).await.expect("ok");
+            events += batch.map_or(0, |batch| batch.len());
+        }
+        let per_second = events as f64 / started.elapsed().as_secs_f64();
+        println!("compact: {:.1} M events/s", per_second / 1e6);
+    }
+}

@@ -1,0 +1,44 @@
+//! [`HostCtx`], the data of a plugin instance's `Store`: one field per capability the
+//! host grants (WASI, log, metrics, limits). Each capability's code lives in its own
+//! file next to this one.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::limits::MemoryLimiter;
+use super::metrics::PluginCounters;
+
+/// Everything a plugin instance's imports may touch.
+pub struct HostCtx {
+    /// The operator this instance serves, for log records.
+    pub(crate) operator: Arc<str>,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) counters: PluginCounters,
+}
+
+impl HostCtx {
+    pub(crate) fn new(operator: Arc<str>, memory_limit: usize, seed: u64) -> Self {
+        HostCtx {
+            wasi: super::wasi::deny_all_context(&operator, seed),
+            operator,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_limit),
+            counters: PluginCounters::default(),
+        }
+    }
+}
+
+impl WasiView for HostCtx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl super::bindings::weir::operator::types::Host for HostCtx {}

@@ -1,0 +1,144 @@
+//! From a checked pipeline file to a runnable [`Pipeline`]: plugins loaded and
+//! started (so a bad plugin is refused before any event flows), connectors opened.
+
+use std::path::Path;
+
+use super::operator::Operator;
+use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
+use super::wasm_operator::WasmOperator;
+use crate::config::{
+    DeadLetterSection, PipelineConfig, RecordFormatName, ShapeName, SinkFormatName, SinkSection,
+    SourceSection,
+};
+use crate::connector::discard::DiscardSink;
+use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
+use crate::connector::format::{RecordFormat, SinkFormat};
+use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
+use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
+use crate::connector::{DeadLetterSink, Sink, Source};
+use crate::plugin::{PluginError, PluginLoader, PluginSpec};
+
+/// Why a pipeline could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+/// Loads every plugin of `config` and opens its connectors.
+///
+/// # Errors
+/// The first plugin that is refused, or connector that cannot open.
+pub async fn assemble(config: &PipelineConfig, loader: &PluginLoader) -> Result<Pipeline, AssembleError> {
+    let mut operators = Vec::with_capacity(config.operators.len());
+    for operator in &config.operators {
+        let spec = PluginSpec {
+            operator: operator.name.clone(),
+            path: operator.plugin.clone(),
+            settings_json: operator.settings_json.clone(),
+            limits: operator.limits,
+        };
+        let loader = loader.clone();
+        let plugin = tokio::task::spawn_blocking(move || loader.load(spec))
+            .await
+            .map_err(|error| PipelineError::Task("plugin loader".into(), error.to_string()))??;
+        tracing::info!(
+            operator = %operator.name,
+            plugin = %plugin.identity(),
+            cache = ?plugin.cache_outcome(),
+            "plugin loaded"
+        );
+        let factory_plugin = plugin.clone();
+        operators.push(OperatorSpec {
+            name: operator.name.clone(),
+            plugin: plugin.identity().to_string(),
+            parallelism: operator.parallelism,
+            outputs: plugin.identity().outputs.clone(),
+            factory: Box::new(move |subtask, stats| {
+                WasmOperator::new(factory_plugin.clone(), subtask, stats).map(|operator| Box::new(operator) as Box<dyn Operator>)
+            }),
+        });
+    }
+    let mut sinks = Vec::with_capacity(config.sinks.len());
+    for sink in &config.sinks {
+        sinks.push((sink.route.clone(), open_sink(&sink.section).await?));
+    }
+    Ok(Pipeline {
+        name: config.name.clone(),
+        batch_size: config.runtime.batch_size,
+        channel_capacity: config.runtime.channel_capacity,
+        source: open_source(&config.source).await?,
+        operators,
+        sinks,
+        dead_letters: open_dead_letters(&config.dead_letter).await?,
+    })
+}
+
+async fn open_source(section: &SourceSection) -> Result<Box<dyn Source>, PipelineError> {
+    Ok(match section {
+        SourceSection::File { path, format } => {
+            Box::new(FileSource::open(path, record_format(*format, Some(path))).await?)
+        }
+        SourceSection::Stdin { format } => Box::new(StdinSource::new(record_format(*format, None))),
+        SourceSection::Generator {
+            count,
+            rate,
+            seed,
+            keys,
+            shape,
+            start_ms,
+            step_ms,
+        } => {
+            let defaults = GeneratorSpec::default();
+            Box::new(GeneratorSource::new(GeneratorSpec {
+                count: *count,
+                rate: *rate,
+                seed: *seed,
+                keys: *keys,
+                shape: match shape {
+                    ShapeName::Json => ValueShape::Json,
+                    ShapeName::Compact => ValueShape::Compact,
+                },
+                start_ms: start_ms.unwrap_or(defaults.start_ms),
+                step_ms: step_ms.unwrap_or(defaults.step_ms),
+            }))
+        }
+    })
+}
+
+async fn open_sink(section: &SinkSection) -> Result<Box<dyn Sink>, PipelineError> {
+    Ok(match section {
+        SinkSection::File { path, format, .. } => Box::new(FileSink::create(path, sink_format(*format)).await?),
+        SinkSection::Stdout { format, .. } => Box::new(StdoutSink::new(sink_format(*format))),
+        SinkSection::Discard { .. } => Box::new(DiscardSink::new()),
+    })
+}
+
+async fn open_dead_letters(section: &DeadLetterSection) -> Result<Box<dyn DeadLetterSink>, PipelineError> {
+    Ok(match section {
+        DeadLetterSection::File { path } => Box::new(FileDeadLetterSink::create(path).await?),
+        DeadLetterSection::Stderr => Box::new(StderrDeadLetterSink::new()),
+    })
+}
+
+/// The format named in the file, else guessed from the extension (`.csv`), else
+/// JSON lines.
+fn record_format(name: Option<RecordFormatName>, path: Option<&Path>) -> RecordFormat {
+    match name {
+        Some(RecordFormatName::Csv) => RecordFormat::Csv,
+        Some(RecordFormatName::Jsonl) => RecordFormat::JsonLines,
+        None if path.and_then(Path::extension).is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) => {
+            RecordFormat::Csv
+        }
+        None => RecordFormat::JsonLines,
+    }
+}
+
+fn sink_format(name: SinkFormatName) -> SinkFormat {
+    match name {
+        SinkFormatName::Value => SinkFormat::Value,
+        SinkFormatName::Envelope => SinkFormat::Envelope,
+    }
+}

@@ -1,0 +1,366 @@
+//! [`Batch`]: the columnar event batch that Weir's host and its guest SDK both use.
+//!
+//! The layout is the one of the WIT record `weir:operator/types.batch`, so handing a
+//! batch across the Wasm boundary is a move of a few vectors on each side and one copy
+//! per column into the other memory — never a walk over the events. See
+//! `wit/types.wit` for the invariants; [`Batch::validate`] checks them on a batch that
+//! comes from the other side of the boundary.
+//!
+//! ```
+//! use weir_batch::Batch;
+//!
+//! let mut batch = Batch::default();
+//! batch.push(Some(b"card-1"), br#"{"amount":12.5}"#, 1_700_000_000_000);
+//! batch.push(None, b"no key here", 1_700_000_000_001);
+//! assert_eq!(batch.len(), 2);
+//! let second = batch.event(1);
+//! assert_eq!((second.index, second.key, second.value), (1, None, &b"no key here"[..]));
+//! assert!(batch.validate().is_ok());
+//! ```
+
+use std::ops::Range;
+
+/// Event time in milliseconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// One header of one event in a [`Batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Index of the event in its batch.
+    pub event: u32,
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+/// A batch of events, stored by column. Cheap to build, to split and to send to a
+/// plugin; see the module docs for the layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    parts: BatchParts,
+}
+
+/// The columns of a [`Batch`], for moving them to and from the generated bindings of
+/// each side of the Wasm boundary. See `wit/types.wit` for what each column holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct BatchParts {
+    pub timestamps: Vec<Timestamp>,
+    pub values: Vec<u8>,
+    pub value_ends: Vec<u32>,
+    pub keys: Vec<u8>,
+    pub key_ends: Vec<u32>,
+    pub keyless: Vec<u32>,
+    pub headers: Vec<Header>,
+}
+
+/// A borrowed view of one event of a [`Batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// Position of the event in its batch.
+    pub index: u32,
+    pub key: Option<&'a [u8]>,
+    pub value: &'a [u8],
+    pub timestamp: Timestamp,
+    /// The headers of this event (a slice of the batch's header list).
+    pub headers: &'a [Header],
+}
+
+/// A batch whose columns do not agree with each other (see `wit/types.wit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchError(pub String);
+
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed batch: {}", self.0)
+    }
+}
+
+impl std::error::Error for BatchError {}
+
+impl Batch {
+    /// An empty batch with room for `events` events of `value_bytes` value bytes in all.
+    pub fn with_capacity(events: usize, value_bytes: usize) -> Self {
+        Batch {
+            parts: BatchParts {
+                timestamps: Vec::with_capacity(events),
+                values: Vec::with_capacity(value_bytes),
+                value_ends: Vec::with_capacity(events),
+                keys: Vec::new(),
+                key_ends: Vec::with_capacity(events),
+                keyless: Vec::new(),
+                headers: Vec::new(),
+            },
+        }
+    }
+
+    /// A batch made of `parts` as they are. A batch built this way from untrusted
+    /// columns must pass [`Batch::validate`] before any event is read.
+    pub fn from_parts(parts: BatchParts) -> Self {
+        Batch { parts }
+    }
+
+    /// The batch's columns.
+    pub fn into_parts(self) -> BatchParts {
+        self.parts
+    }
+
+    /// Removes all events, keeping the allocated room.
+    pub fn clear(&mut self) {
+        let parts = &mut self.parts;
+        parts.timestamps.clear();
+        parts.values.clear();
+        parts.value_ends.clear();
+        parts.keys.clear();
+        parts.key_ends.clear();
+        parts.keyless.clear();
+        parts.headers.clear();
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.parts.timestamps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.timestamps.is_empty()
+    }
+
+    /// Total bytes of keys and values, a measure of the batch's size.
+    pub fn byte_len(&self) -> usize {
+        self.parts.values.len() + self.parts.keys.len()
+    }
+
+    /// Appends an event without headers.
+    ///
+    /// # Panics
+    /// If the batch's keys or values would pass 4 GiB (a batch is meant to be far
+    /// smaller: the runtime cuts batches at a few thousand events).
+    pub fn push(&mut self, key: Option<&[u8]>, value: &[u8], timestamp: Timestamp) {
+        let index = self.len() as u32;
+        self.parts.timestamps.push(timestamp);
+        self.parts.values.extend_from_slice(value);
+        self.parts.value_ends.push(end_offset(self.parts.values.len()));
+        match key {
+            Some(key) => self.parts.keys.extend_from_slice(key),
+            None => self.parts.keyless.push(index),
+        }
+        self.parts.key_ends.push(end_offset(self.parts.keys.len()));
+    }
+
+    /// Appends a copy of `event`, headers included.
+    pub fn push_event(&mut self, event: &EventRef<'_>) {
+        self.push_event_with_value(event, event.value);
+    }
+
+    /// Appends a copy of `event` with its value replaced by `value`: what a map emits.
+    pub fn push_event_with_value(&mut self, event: &EventRef<'_>, value: &[u8]) {
+        let index = self.len() as u32;
+        self.push(event.key, value, event.timestamp);
+        self.parts.headers.extend(event.headers.iter().map(|header| Header {
+            event: index,
+            name: header.name.clone(),
+            value: header.value.clone(),
+        }));
+    }
+
+    /// Adds a header to the event at `event`, which must be the last one pushed so that
+    /// headers stay ordered by event.
+    pub fn push_header(&mut self, name: &str, value: &[u8]) {
+        let event = self.len().saturating_sub(1) as u32;
+        self.parts.headers.push(Header {
+            event,
+            name: name.to_owned(),
+            value: value.to_vec(),
+        });
+    }
+
+    /// The event at `index`.
+    ///
+    /// # Panics
+    /// If `index >= self.len()`, or if the batch is malformed (batches from guests are
+    /// validated before anything reads them).
+    pub fn event(&self, index: usize) -> EventRef<'_> {
+        let value_start = if index == 0 { 0 } else { self.parts.value_ends[index - 1] as usize };
+        let key_start = if index == 0 { 0 } else { self.parts.key_ends[index - 1] as usize };
+        let key = if self.parts.keyless.binary_search(&(index as u32)).is_ok() {
+            None
+        } else {
+            Some(&self.parts.keys[key_start..self.parts.key_ends[index] as usize])
+        };
+        EventRef {
+            index: index as u32,
+            key,
+            value: &self.parts.values[value_start..self.parts.value_ends[index] as usize],
+            timestamp: self.parts.timestamps[index],
+            headers: self.headers_of(index),
+        }
+    }
+
+    /// Iterates over the events in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EventRef<'_>> + '_ {
+        (0..self.len()).map(|index| self.event(index))
+    }
+
+    /// The event times, in event order.
+    pub fn timestamps(&self) -> &[Timestamp] {
+        &self.parts.timestamps
+    }
+
+    /// A new batch holding copies of the events in `range`.
+    pub fn slice(&self, range: Range<usize>) -> Batch {
+        let mut out = Batch::with_capacity(range.len(), 0);
+        for index in range {
+            out.push_event(&self.event(index));
+        }
+        out
+    }
+
+    /// Moves all events of `other` to the end of this batch.
+    pub fn append(&mut self, other: Batch) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        let base_events = self.len() as u32;
+        let base_values = self.parts.values.len() as u32;
+        let base_keys = self.parts.keys.len() as u32;
+        self.parts.timestamps.extend_from_slice(&other.parts.timestamps);
+        self.parts.values.extend_from_slice(&other.parts.values);
+        self.parts.value_ends
+            .extend(other.parts.value_ends.iter().map(|end| end + base_values));
+        self.parts.keys.extend_from_slice(&other.parts.keys);
+        self.parts.key_ends.extend(other.parts.key_ends.iter().map(|end| end + base_keys));
+        self.parts.keyless
+            .extend(other.parts.keyless.iter().map(|index| index + base_events));
+        self.parts.headers
+            .extend(other.parts.headers.into_iter().map(|header| Header {
+                event: header.event + base_events,
+                ..header
+            }));
+    }
+
+    /// Checks the invariants listed in `wit/types.wit`. Batches that come from a guest
+    /// are checked before the host reads them: a guest is not trusted to keep them.
+    ///
+    /// # Errors
+    /// A [`BatchError`] saying which invariant fails.
+    pub fn validate(&self) -> Result<(), BatchError> {
+        let n = self.len();
+        check_ends("value", &self.parts.value_ends, n, self.parts.values.len())?;
+        check_ends("key", &self.parts.key_ends, n, self.parts.keys.len())?;
+        check_ascending("keyless", self.parts.keyless.iter().copied(), n)?;
+        check_ascending("headers", self.parts.headers.iter().map(|header| header.event), n)
+    }
+
+    /// The slice of headers that belongs to event `index`.
+    fn headers_of(&self, index: usize) -> &[Header] {
+        if self.parts.headers.is_empty() {
+            return &[];
+        }
+        let index = index as u32;
+        let start = self.parts.headers.partition_point(|header| header.event < index);
+        let end = self.parts.headers.partition_point(|header| header.event <= index);
+        &self.parts.headers[start..end]
+    }
+}
+
+fn end_offset(len: usize) -> u32 {
+    u32::try_from(len).expect("a batch holds less than 4 GiB of keys and of values")
+}
+
+fn check_ends(column: &str, ends: &[u32], events: usize, bytes: usize) -> Result<(), BatchError> {
+    if ends.len() != events {
+        return Err(BatchError(format!(
+            "{} {column} ends for {events} events",
+            ends.len()
+        )));
+    }
+    if ends.windows(2).any(|pair| pair[0] > pair[1]) {
+        return Err(BatchError(format!("{column} ends go backwards")));
+    }
+    let last = ends.last().map_or(0, |end| *end as usize);
+    if last != bytes {
+        return Err(BatchError(format!(
+            "{column} ends stop at {last} but there are {bytes} {column} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn check_ascending(
+    what: &str,
+    indices: impl Iterator<Item = u32>,
+    events: usize,
+) -> Result<(), BatchError> {
+    let mut previous: Option<u32> = None;
+    for index in indices {
+        if index as usize >= events {
+            return Err(BatchError(format!(
+                "{what} names event {index} of a batch of {events}"
+            )));
+        }
+        if previous.is_some_and(|previous| previous > index) {
+            return Err(BatchError(format!("{what} is not ordered by event")));
+        }
+        previous = Some(index);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Batch {
+        let mut batch = Batch::default();
+        batch.push(Some(b"a"), b"one", 1);
+        batch.push_header("trace", b"t1");
+        batch.push(None, b"two", 2);
+        batch.push(Some(b""), b"", 3);
+        batch.push_header("x", b"1");
+        batch.push_header("y", b"2");
+        batch
+    }
+
+    #[test]
+    fn events_read_back_as_pushed() {
+        let batch = sample();
+        assert_eq!(batch.len(), 3);
+        let events: Vec<_> = batch.iter().collect();
+        assert_eq!(events[0].key, Some(&b"a"[..]));
+        assert_eq!(events[0].value, b"one");
+        assert_eq!(events[0].headers.len(), 1);
+        assert_eq!(events[1].key, None, "absent key stays absent");
+        assert_eq!(events[1].headers, &[]);
+        assert_eq!(events[2].key, Some(&b""[..]), "empty key is not absent");
+        assert_eq!(events[2].timestamp, 3);
+        assert_eq!(events[2].headers.len(), 2);
+        batch.validate().expect("pushed batches are valid");
+    }
+
+    #[test]
+    fn slice_and_append_round_trip() {
+        let batch = sample();
+        let mut joined = batch.slice(0..1);
+        joined.append(batch.slice(1..2));
+        joined.append(batch.slice(2..3));
+        assert_eq!(joined, batch);
+        joined.validate().expect("valid");
+    }
+
+    #[test]
+    fn validate_rejects_inconsistent_columns() {
+        let mut batch = sample();
+        batch.parts.value_ends[0] = 99;
+        assert!(batch.validate().is_err());
+        let mut batch = sample();
+        batch.parts.keyless.push(7);
+        assert!(batch.validate().is_err());
+        let mut batch = sample();
+        batch.parts.headers.reverse();
+        assert!(batch.validate().is_err());
+        let mut batch = sample();
+        batch.parts.timestamps.pop();
+        assert!(batch.validate().is_err());
+    }
+}

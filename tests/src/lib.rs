@@ -1,0 +1,51 @@
+//! Shared helpers of Weir's integration tests and benchmarks: where the plugins built
+//! by `build.rs` are, running a pipeline file, reading what it wrote, and the
+//! native-Rust operators the benchmarks compare plugins with.
+
+pub mod native;
+
+use std::path::{Path, PathBuf};
+
+use weir_host::config;
+use weir_host::plugin::{ComponentCache, PluginLoader};
+use weir_host::runtime::assemble::assemble;
+use weir_host::runtime::pipeline::{RunOptions, RunReport};
+
+/// The component built from `plugins/<name>` (`name` as in the crate, `-` or `_`).
+pub fn plugin(name: &str) -> PathBuf {
+    Path::new(env!("WEIR_TEST_PLUGINS")).join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A plugin loader with its compile cache in `cache_dir`.
+///
+/// # Panics
+/// If the engine does not start.
+pub fn loader(cache_dir: &Path) -> PluginLoader {
+    PluginLoader::new(ComponentCache::new(cache_dir)).expect("the Wasm engine starts")
+}
+
+/// Writes `pipeline` (TOML; `{plugins}` is replaced by the plugin folder) to
+/// `dir/pipeline.toml`, then loads, assembles and runs it.
+///
+/// # Errors
+/// Whatever stopped the pipeline, as text.
+pub async fn run_pipeline(dir: &Path, pipeline: &str) -> anyhow::Result<RunReport> {
+    let text = pipeline.replace("{plugins}", env!("WEIR_TEST_PLUGINS"));
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, text)?;
+    let config = config::load_file(&path)?;
+    let loader = loader(&dir.join("cache"));
+    let pipeline = assemble(&config, &loader).await?;
+    Ok(pipeline.run(RunOptions::default()).await?)
+}
+
+/// The lines of a JSON lines file, parsed.
+///
+/// # Panics
+/// If the file is missing or a line is not JSON.
+pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{}: {line:?}: {error}", path.display())))
+        .collect()
+}
