@@ -112,7 +112,7 @@ pub fn process<P: Processor>(slot: &RefCell<Option<P>>, batch: WitBatch) -> Resu
         .as_mut()
         .ok_or_else(|| Error::internal("`process` called before `init`").into_wit())?;
     let batch = batch_from_wit(batch);
-    let mut out = Output::default();
+    let mut out = Output::sized_for(&batch);
     processor.process(&batch, &mut out).map_err(Error::into_wit)?;
     Ok(Outputs {
         main: batch_into_wit(out.main),

@@ -16,6 +16,15 @@ pub struct Output {
 }
 
 impl Output {
+    /// An output with room for as many events and bytes as `input` has: what a map or
+    /// filter emits at most, so the main batch never grows while being filled.
+    pub(crate) fn sized_for(input: &Batch) -> Self {
+        Output {
+            main: Batch::with_capacity_like(input),
+            ..Output::default()
+        }
+    }
+
     /// Forwards `event` unchanged to the main output.
     pub fn emit(&mut self, event: &Event<'_>) {
         self.main.push_event(event);

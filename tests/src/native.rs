@@ -45,6 +45,7 @@ impl Operator for NativeFilter {
 
     fn process(&mut self, batch: Batch, out: &mut Emitted) -> Result<(), OperatorError> {
         let started = Instant::now();
+        out.main = Batch::with_capacity_like(&batch);
         for event in batch.iter() {
             let keep = match self.shape {
                 Shape::Compact => bench_logic::compact_keep(event.value).unwrap_or(false),
@@ -66,6 +67,7 @@ impl Operator for NativeMap {
 
     fn process(&mut self, batch: Batch, out: &mut Emitted) -> Result<(), OperatorError> {
         let started = Instant::now();
+        out.main = Batch::with_capacity_like(&batch);
         for event in batch.iter() {
             match self.shape {
                 Shape::Compact => {

@@ -3,7 +3,9 @@
 //! One engine serves every plugin of a host. Its configuration is chosen for a stream
 //! processor that calls a guest once per batch, millions of times:
 //! - Cranelift at `speed`; no component-model concurrency (it costs ~0.5 µs per call and
-//!   plugins are synchronous), no GC proposal, no threads;
+//!   plugins are synchronous), no GC proposal, no threads; the wide-arithmetic proposal
+//!   on, so plugins built with `+wide-arithmetic` get 128-bit multiplies (float parsing
+//!   and printing) as one instruction instead of a call;
 //! - epoch interruption for deadlines: a background thread advances the epoch every
 //!   [`EPOCH_TICK`], and each call gets `ceil(deadline / tick)` ticks before it traps;
 //!   this costs one load and compare per loop back-edge, far less than fuel;
@@ -55,6 +57,7 @@ impl WasmEngine {
             .epoch_interruption(true)
             .cranelift_opt_level(OptLevel::Speed)
             .concurrency_support(false)
+            .wasm_wide_arithmetic(true)
             .parallel_compilation(true);
         config
     }

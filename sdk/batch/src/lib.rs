@@ -93,6 +93,14 @@ impl Batch {
         }
     }
 
+    /// An empty batch with room for the events of `other` (its event count and its
+    /// key and value bytes): what a map or filter of `other` emits at most.
+    pub fn with_capacity_like(other: &Batch) -> Self {
+        let mut batch = Batch::with_capacity(other.len(), other.parts.values.len());
+        batch.parts.keys.reserve(other.parts.keys.len());
+        batch
+    }
+
     /// A batch made of `parts` as they are. A batch built this way from untrusted
     /// columns must pass [`Batch::validate`] before any event is read.
     pub fn from_parts(parts: BatchParts) -> Self {
@@ -196,9 +204,17 @@ impl Batch {
         }
     }
 
-    /// Iterates over the events in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = EventRef<'_>> + '_ {
-        (0..self.len()).map(|index| self.event(index))
+    /// Iterates over the events in order. Walks the columns once (no per-event
+    /// search), so prefer it to [`Batch::event`] in loops.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            batch: self,
+            index: 0,
+            value_start: 0,
+            key_start: 0,
+            keyless: 0,
+            header: 0,
+        }
     }
 
     /// The event times, in event order.
@@ -261,6 +277,68 @@ impl Batch {
         let start = self.parts.headers.partition_point(|header| header.event < index);
         let end = self.parts.headers.partition_point(|header| header.event <= index);
         &self.parts.headers[start..end]
+    }
+}
+
+/// The events of a [`Batch`] in order; see [`Batch::iter`].
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    batch: &'a Batch,
+    index: usize,
+    value_start: usize,
+    key_start: usize,
+    /// Position in `keyless` of the next keyless event at or after `index`.
+    keyless: usize,
+    /// Position in `headers` of the first header of event `index` or later.
+    header: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = EventRef<'a>;
+
+    fn next(&mut self) -> Option<EventRef<'a>> {
+        let parts = &self.batch.parts;
+        let index = self.index;
+        let timestamp = *parts.timestamps.get(index)?;
+        let value_end = parts.value_ends[index] as usize;
+        let key_end = parts.key_ends[index] as usize;
+        let key = if parts.keyless.get(self.keyless) == Some(&(index as u32)) {
+            self.keyless += 1;
+            None
+        } else {
+            Some(&parts.keys[self.key_start..key_end])
+        };
+        let header_start = self.header;
+        while parts.headers.get(self.header).is_some_and(|header| header.event as usize == index) {
+            self.header += 1;
+        }
+        let event = EventRef {
+            index: index as u32,
+            key,
+            value: &parts.values[self.value_start..value_end],
+            timestamp,
+            headers: &parts.headers[header_start..self.header],
+        };
+        self.index += 1;
+        self.value_start = value_end;
+        self.key_start = key_end;
+        Some(event)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let remaining = self.batch.len() - self.index;
+        (remaining, Some(remaining))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a Batch {
+    type Item = EventRef<'a>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
@@ -336,6 +414,15 @@ mod tests {
         assert_eq!(events[2].timestamp, 3);
         assert_eq!(events[2].headers.len(), 2);
         batch.validate().expect("pushed batches are valid");
+    }
+
+    #[test]
+    fn iteration_agrees_with_random_access() {
+        let batch = sample();
+        let walked: Vec<_> = batch.iter().collect();
+        let indexed: Vec<_> = (0..batch.len()).map(|index| batch.event(index)).collect();
+        assert_eq!(walked, indexed);
+        assert_eq!(batch.iter().len(), 3);
     }
 
     #[test]
