@@ -12,9 +12,15 @@ use anyhow::{Context, bail};
 
 fn main() -> anyhow::Result<()> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let workspace = manifest_dir.parent().context("tests/ has a parent")?.to_path_buf();
+    let workspace = manifest_dir
+        .parent()
+        .context("tests/ has a parent")?
+        .to_path_buf();
     for watched in ["plugins", "sdk", "wit", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     let target_root = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -26,18 +32,35 @@ fn main() -> anyhow::Result<()> {
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)
-        .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin", "--target-dir"])
+        .args([
+            "build",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+            "--target-dir",
+        ])
         .arg(&plugin_target);
     for plugin in &plugins {
         command.args(["-p", plugin]);
     }
     // The outer build's flags and wrappers (e.g. clippy's) are for the host target.
-    for variable in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CARGO_BUILD_TARGET"] {
+    for variable in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_TARGET",
+    ] {
         command.env_remove(variable);
     }
-    let status = command.status().context("running cargo to build the plugins")?;
+    let status = command
+        .status()
+        .context("running cargo to build the plugins")?;
     if !status.success() {
-        bail!("building the plugins failed ({status}); is the wasm32-wasip2 target installed? (`rustup target add wasm32-wasip2`)");
+        bail!(
+            "building the plugins failed ({status}); is the wasm32-wasip2 target installed? (`rustup target add wasm32-wasip2`)"
+        );
     }
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?).join("plugins");

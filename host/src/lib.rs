@@ -1,7 +1,7 @@
 //! Weir's host: the runtime that runs pipelines of sandboxed WebAssembly operators.
 //!
 //! A pipeline is a source, a chain of operators and sinks, connected by bounded
-//! channels that carry [`runtime::Message`]s. Operators are WebAssembly components
+//! channels that carry [`runtime::message::Message`]s. Operators are WebAssembly components
 //! ([`plugin`]) called once per [`batch::Batch`]; a plugin that traps, loops or
 //! exhausts its memory fails its own batch, whose events are retried one by one so
 //! that only the events at fault go to the dead-letter output.
@@ -14,7 +14,7 @@
 //! - [`config`]: the pipeline file.
 
 pub use weir_batch as batch;
-pub mod plugin;
-pub mod connector;
-pub mod runtime;
 pub mod config;
+pub mod connector;
+pub mod plugin;
+pub mod runtime;

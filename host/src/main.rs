@@ -16,7 +16,11 @@ use weir_host::runtime::assemble::assemble;
 use weir_host::runtime::pipeline::RunOptions;
 
 #[derive(Parser, Debug)]
-#[command(name = "weir", version, about = "A stream processor whose operators are sandboxed WebAssembly components")]
+#[command(
+    name = "weir",
+    version,
+    about = "A stream processor whose operators are sandboxed WebAssembly components"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,11 +50,18 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("warn,weir=info")))
+        .with_env_filter(
+            EnvFilter::try_from_env("WEIR_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,weir=info")),
+        )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -76,17 +87,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let config = config::load_file(&pipeline)?;
             let loader = loader_for(&config, cache_dir)?;
             let assembled = assemble(&config, &loader).await?;
-            eprintln!("running pipeline `{}` ({})", config.name, pipeline.display());
+            eprintln!(
+                "running pipeline `{}` ({})",
+                config.name,
+                pipeline.display()
+            );
             let report = assembled.run(RunOptions { progress: !quiet }).await?;
             eprintln!("{}", report.summary());
             Ok(())
         }
-        Command::Check { pipeline, cache_dir } => {
+        Command::Check {
+            pipeline,
+            cache_dir,
+        } => {
             let config = config::load_file(&pipeline)?;
             let loader = loader_for(&config, cache_dir)?;
             let assembled = assemble(&config, &loader).await?;
             for operator in &assembled.operators {
-                println!("operator {}: {} (parallelism {})", operator.name, operator.plugin, operator.parallelism);
+                println!(
+                    "operator {}: {} (parallelism {})",
+                    operator.name, operator.plugin, operator.parallelism
+                );
             }
             println!("{}: ok", pipeline.display());
             Ok(())
@@ -94,10 +115,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn loader_for(config: &config::PipelineConfig, cache_dir: Option<PathBuf>) -> anyhow::Result<PluginLoader> {
+fn loader_for(
+    config: &config::PipelineConfig,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<PluginLoader> {
     let cache = match cache_dir.or_else(|| config.runtime.cache_dir.clone()) {
         Some(dir) => ComponentCache::new(dir),
         None => ComponentCache::default_location(),
     };
-    PluginLoader::new(cache).map_err(|error| anyhow::anyhow!("cannot start the Wasm engine: {error:#}"))
+    PluginLoader::new(cache)
+        .map_err(|error| anyhow::anyhow!("cannot start the Wasm engine: {error:#}"))
 }

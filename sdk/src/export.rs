@@ -14,10 +14,26 @@ use crate::{Error, Output};
 
 /// Exports a [`Processor`](crate::Processor) as the plugin's operator.
 ///
-/// ```ignore
+/// ```
+/// use weir_sdk::{Batch, Error, Output, Processor, Settings};
+///
 /// struct Upper;
-/// impl weir_sdk::Processor for Upper { /* ... */ }
+///
+/// impl Processor for Upper {
+///     fn init(_settings: Settings) -> Result<Self, Error> {
+///         Ok(Upper)
+///     }
+///
+///     fn process(&mut self, batch: &Batch, out: &mut Output) -> Result<(), Error> {
+///         for event in batch.iter() {
+///             out.emit_value(&event, &event.value.to_ascii_uppercase());
+///         }
+///         Ok(())
+///     }
+/// }
+///
 /// weir_sdk::export_processor!(Upper);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! export_processor {
@@ -94,7 +110,10 @@ pub fn describe<P: Processor>(name: &str, version: &str) -> PluginInfo {
     PluginInfo {
         name: name.to_owned(),
         version: version.to_owned(),
-        outputs: P::OUTPUTS.iter().map(|output| (*output).to_owned()).collect(),
+        outputs: P::OUTPUTS
+            .iter()
+            .map(|output| (*output).to_owned())
+            .collect(),
     }
 }
 
@@ -106,14 +125,19 @@ pub fn init<P: Processor>(slot: &RefCell<Option<P>>, settings: String) -> Result
 }
 
 #[doc(hidden)]
-pub fn process<P: Processor>(slot: &RefCell<Option<P>>, batch: WitBatch) -> Result<Outputs, WitError> {
+pub fn process<P: Processor>(
+    slot: &RefCell<Option<P>>,
+    batch: WitBatch,
+) -> Result<Outputs, WitError> {
     let mut slot = slot.borrow_mut();
     let processor = slot
         .as_mut()
         .ok_or_else(|| Error::internal("`process` called before `init`").into_wit())?;
     let batch = batch_from_wit(batch);
     let mut out = Output::sized_for(&batch);
-    processor.process(&batch, &mut out).map_err(Error::into_wit)?;
+    processor
+        .process(&batch, &mut out)
+        .map_err(Error::into_wit)?;
     Ok(Outputs {
         main: batch_into_wit(out.main),
         named: out

@@ -56,7 +56,7 @@ pub use error::Error;
 pub use event::{Batch, Event, EventExt, Timestamp};
 pub use output::Output;
 pub use processor::{
-    FilterProcessor, FlatMap, FlatMapProcessor, Filter, Map, MapProcessor, Processor, Settings,
+    Filter, FilterProcessor, FlatMap, FlatMapProcessor, Map, MapProcessor, Processor, Settings,
 };
 
 /// Logging into the host's log (tagged with the operator's name).

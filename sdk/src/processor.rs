@@ -24,7 +24,8 @@ impl Settings {
     /// # Errors
     /// [`Error::config`] saying which setting is missing or of the wrong type.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_str(&self.json).map_err(|error| Error::config(format!("settings: {error}")))
+        serde_json::from_str(&self.json)
+            .map_err(|error| Error::config(format!("settings: {error}")))
     }
 
     /// The settings as a JSON text.

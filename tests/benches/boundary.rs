@@ -38,7 +38,11 @@ struct Measured {
     operator_nanos_per_event: f64,
 }
 
-fn operators(implementation: Implementation, shape: Shape, loader: &PluginLoader) -> Vec<OperatorSpec> {
+fn operators(
+    implementation: Implementation,
+    shape: Shape,
+    loader: &PluginLoader,
+) -> Vec<OperatorSpec> {
     let shape_name = match shape {
         Shape::Compact => "compact",
         Shape::Json => "json",
@@ -62,9 +66,9 @@ fn operators(implementation: Implementation, shape: Shape, loader: &PluginLoader
                             .map(|operator| Box::new(operator) as Box<dyn Operator>)
                     })
                 }
-                Implementation::Native if role == "filter" => {
-                    Box::new(move |_, stats| Ok(Box::new(NativeFilter { shape, stats }) as Box<dyn Operator>))
-                }
+                Implementation::Native if role == "filter" => Box::new(move |_, stats| {
+                    Ok(Box::new(NativeFilter { shape, stats }) as Box<dyn Operator>)
+                }),
                 Implementation::Native => Box::new(move |_, stats| {
                     Ok(Box::new(NativeMap {
                         shape,
@@ -119,8 +123,16 @@ fn run_case(
         .expect("the benchmark pipeline runs");
     let stats = &report.stats;
     assert_eq!(stats.events_read.load(Relaxed), events);
-    assert_eq!(stats.dead_letters_written.load(Relaxed), 0, "no event fails in the benchmark");
-    let busy: u64 = stats.operators.iter().map(|operator| operator.busy_nanos.load(Relaxed)).sum();
+    assert_eq!(
+        stats.dead_letters_written.load(Relaxed),
+        0,
+        "no event fails in the benchmark"
+    );
+    let busy: u64 = stats
+        .operators
+        .iter()
+        .map(|operator| operator.busy_nanos.load(Relaxed))
+        .sum();
     Measured {
         events_per_second: events as f64 / report.elapsed.as_secs_f64(),
         operator_nanos_per_event: busy as f64 / events as f64,
@@ -144,7 +156,15 @@ fn main() {
     println!("boundary benchmark: generator -> filter -> map -> discard, one chain thread");
     println!(
         "{:<8} {:>6} {:>11} | {:>12} {:>12} {:>6} | {:>11} {:>11} {:>6}",
-        "workload", "batch", "events", "wasm ev/s", "native ev/s", "ratio", "wasm ns/ev", "native ns/ev", "ratio"
+        "workload",
+        "batch",
+        "events",
+        "wasm ev/s",
+        "native ev/s",
+        "ratio",
+        "wasm ns/ev",
+        "native ns/ev",
+        "ratio"
     );
     let only = std::env::var("WEIR_BENCH_ONLY").unwrap_or_default();
     for shape in [Shape::Compact, Shape::Json] {
@@ -156,10 +176,34 @@ fn main() {
             let events = if batch_size == 1 { full / 10 } else { full };
             // Warm up (and fill the compile cache) on a small run of each.
             for implementation in [Implementation::Wasm, Implementation::Native] {
-                run_case(&runtime, &loader, implementation, shape, batch_size, events.min(100_000) / 10, &dead_letters);
+                run_case(
+                    &runtime,
+                    &loader,
+                    implementation,
+                    shape,
+                    batch_size,
+                    events.min(100_000) / 10,
+                    &dead_letters,
+                );
             }
-            let wasm = run_case(&runtime, &loader, Implementation::Wasm, shape, batch_size, events, &dead_letters);
-            let native = run_case(&runtime, &loader, Implementation::Native, shape, batch_size, events, &dead_letters);
+            let wasm = run_case(
+                &runtime,
+                &loader,
+                Implementation::Wasm,
+                shape,
+                batch_size,
+                events,
+                &dead_letters,
+            );
+            let native = run_case(
+                &runtime,
+                &loader,
+                Implementation::Native,
+                shape,
+                batch_size,
+                events,
+                &dead_letters,
+            );
             println!(
                 "{:<8} {:>6} {:>11} | {:>12.0} {:>12.0} {:>6.2} | {:>11.1} {:>11.1} {:>6.2}",
                 format!("{shape:?}").to_lowercase(),

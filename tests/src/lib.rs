@@ -44,8 +44,12 @@ pub async fn run_pipeline(dir: &Path, pipeline: &str) -> anyhow::Result<RunRepor
 /// # Panics
 /// If the file is missing or a line is not JSON.
 pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
     text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{}: {line:?}: {error}", path.display())))
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("{}: {line:?}: {error}", path.display()))
+        })
         .collect()
 }

@@ -35,7 +35,9 @@ fn account(stats: &OperatorStats, events_in: usize, out: &Batch, started: Instan
     stats.events_in.fetch_add(events_in as u64, Relaxed);
     stats.events_out.fetch_add(out.len() as u64, Relaxed);
     stats.batches.fetch_add(1, Relaxed);
-    stats.busy_nanos.fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+    stats
+        .busy_nanos
+        .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
 }
 
 impl Operator for NativeFilter {

@@ -65,17 +65,24 @@ async fn contained(fixture: &str, marker: &str, extra: &str) -> Vec<Value> {
         .map(|event| event["n"].as_u64().expect("n"))
         .collect();
     let expected: Vec<u64> = (0..40).filter(|n| !marked.contains(n)).collect();
-    assert_eq!(delivered, expected, "every other event is delivered, in order");
+    assert_eq!(
+        delivered, expected,
+        "every other event is delivered, in order"
+    );
 
     let dead = read_json_lines(&dir.path().join("dead.jsonl"));
     let dead_numbers: Vec<u64> = dead
         .iter()
         .map(|letter| {
-            let value: Value = serde_json::from_str(letter["value"].as_str().expect("value")).expect("JSON");
+            let value: Value =
+                serde_json::from_str(letter["value"].as_str().expect("value")).expect("JSON");
             value["n"].as_u64().expect("n")
         })
         .collect();
-    assert_eq!(dead_numbers, marked, "exactly the marked events are dead-lettered");
+    assert_eq!(
+        dead_numbers, marked,
+        "exactly the marked events are dead-lettered"
+    );
     for letter in &dead {
         assert_eq!(letter["operator"], "fixture");
         let plugin = letter["plugin"].as_str().expect("plugin");
@@ -86,7 +93,9 @@ async fn contained(fixture: &str, marker: &str, extra: &str) -> Vec<Value> {
     }
     let stats = &report.stats.operators[0];
     assert_eq!(
-        stats.dead_lettered.load(std::sync::atomic::Ordering::Relaxed),
+        stats
+            .dead_lettered
+            .load(std::sync::atomic::Ordering::Relaxed),
         marked.len() as u64
     );
     dead
@@ -121,13 +130,28 @@ async fn rejected_events_go_to_dead_letters_without_failing_the_batch() {
         "{\"amount\": 5}\n{\"amount\": \"five\"}\n{\"price\": 1}\n{\"amount\": 50}\n",
     )
     .expect("write");
-    let text = pipeline("json_filter", "settings = { field = \"amount\", value = 10 }");
+    let text = pipeline(
+        "json_filter",
+        "settings = { field = \"amount\", value = 10 }",
+    );
     let report = run_pipeline(dir.path(), &text).await.expect("runs");
     let out = read_json_lines(&dir.path().join("out.jsonl"));
     assert_eq!(out, vec![serde_json::json!({"amount": 50})]);
     let dead = read_json_lines(&dir.path().join("dead.jsonl"));
-    let reasons: Vec<&str> = dead.iter().map(|letter| letter["reason"].as_str().expect("reason")).collect();
-    assert_eq!(reasons, ["field `amount` is not a number", "no field `amount`"]);
+    let reasons: Vec<&str> = dead
+        .iter()
+        .map(|letter| letter["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(
+        reasons,
+        ["field `amount` is not a number", "no field `amount`"]
+    );
     let stats = &report.stats.operators[0];
-    assert_eq!(stats.failed_batches.load(std::sync::atomic::Ordering::Relaxed), 0, "rejections do not fail the batch");
+    assert_eq!(
+        stats
+            .failed_batches
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "rejections do not fail the batch"
+    );
 }

@@ -111,12 +111,17 @@ fn sorted_by_id(mut events: Vec<Value>) -> Vec<Value> {
 async fn run_enrichment(parallelism: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let transactions = write_transactions(dir.path());
-    let report = run_pipeline(dir.path(), &demo_pipeline(parallelism)).await.expect("runs");
+    let report = run_pipeline(dir.path(), &demo_pipeline(parallelism))
+        .await
+        .expect("runs");
     let (expected_enriched, expected_alerts) = expected(&transactions);
     let enriched = read_json_lines(&dir.path().join("out/enriched.jsonl"));
     let alerts = read_json_lines(&dir.path().join("out/alerts.jsonl"));
     if parallelism == 1 {
-        assert_eq!(enriched, expected_enriched, "order is kept with parallelism 1");
+        assert_eq!(
+            enriched, expected_enriched,
+            "order is kept with parallelism 1"
+        );
         assert_eq!(alerts, expected_alerts);
     } else {
         assert_eq!(sorted_by_id(enriched), expected_enriched);
@@ -132,10 +137,24 @@ async fn run_enrichment(parallelism: usize) {
     let stats = &report.stats;
     assert_eq!(stats.events_read.load(Relaxed), 500);
     assert_eq!(stats.source_dead_lettered.load(Relaxed), 1);
-    assert_eq!(stats.operators[0].events_out.load(Relaxed), expected_enriched.len() as u64);
-    assert_eq!(stats.operators[1].events_in.load(Relaxed), expected_enriched.len() as u64);
-    let counters = stats.operators[1].plugin_counters.lock().expect("lock").clone();
-    assert_eq!(counters.get("alerts").copied(), Some(expected_alerts.len() as u64), "plugin metrics reach the host");
+    assert_eq!(
+        stats.operators[0].events_out.load(Relaxed),
+        expected_enriched.len() as u64
+    );
+    assert_eq!(
+        stats.operators[1].events_in.load(Relaxed),
+        expected_enriched.len() as u64
+    );
+    let counters = stats.operators[1]
+        .plugin_counters
+        .lock()
+        .expect("lock")
+        .clone();
+    assert_eq!(
+        counters.get("alerts").copied(),
+        Some(expected_alerts.len() as u64),
+        "plugin metrics reach the host"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -154,7 +173,11 @@ async fn csv_rows_become_json_objects_by_their_header() {
     let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data/phishing.csv");
     let text = std::fs::read_to_string(&csv).expect("phishing.csv ships in examples/data");
     // Independent count: rows whose last column (`label`) is 1.
-    let phishing = text.lines().skip(1).filter(|row| row.ends_with(",1")).count();
+    let phishing = text
+        .lines()
+        .skip(1)
+        .filter(|row| row.ends_with(",1"))
+        .count();
     let pipeline = format!(
         r#"
 [source]
@@ -175,7 +198,11 @@ path = "phishing.jsonl"
     run_pipeline(dir.path(), &pipeline).await.expect("runs");
     let rows = read_json_lines(&dir.path().join("phishing.jsonl"));
     assert_eq!(rows.len(), phishing);
-    assert!(rows.iter().all(|row| row["label"] == 1 && row["long_url"].is_number()), "numbers stay numbers");
+    assert!(
+        rows.iter()
+            .all(|row| row["label"] == 1 && row["long_url"].is_number()),
+        "numbers stay numbers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,7 +236,16 @@ path = "dead.jsonl"
         .into_iter()
         .map(|word| word["text"].clone())
         .collect();
-    assert_eq!(words, [json!("a"), json!("stream"), json!("of"), json!("words"), json!("weir")]);
+    assert_eq!(
+        words,
+        [
+            json!("a"),
+            json!("stream"),
+            json!("of"),
+            json!("words"),
+            json!("weir")
+        ]
+    );
     let dead = read_json_lines(&dir.path().join("dead.jsonl"));
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["stage"], "routing");
@@ -237,10 +273,15 @@ type = "discard"
 type = "discard"
 from = "split.nowhere"
 "#;
-    let error = run_pipeline(dir.path(), pipeline).await.expect_err("no such output");
+    let error = run_pipeline(dir.path(), pipeline)
+        .await
+        .expect_err("no such output");
     let message = format!("{error:#}");
     assert!(message.contains("output `nowhere`"), "{message}");
-    assert!(message.contains("unsplit"), "lists what is declared: {message}");
+    assert!(
+        message.contains("unsplit"),
+        "lists what is declared: {message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -274,12 +315,22 @@ path = "out.bin"
     let stats = &report.stats;
     let kept = stats.operators[0].events_out.load(Relaxed);
     assert_eq!(stats.events_read.load(Relaxed), 50_000);
-    assert!((30_000..50_000).contains(&kept), "about 80% are kept: {kept}");
+    assert!(
+        (30_000..50_000).contains(&kept),
+        "about 80% are kept: {kept}"
+    );
     assert_eq!(stats.operators[1].events_out.load(Relaxed), kept);
     let written = std::fs::read(dir.path().join("out.bin")).expect("output");
-    assert_eq!(written.len() as u64, kept * 17, "16-byte records and a newline each");
+    assert_eq!(
+        written.len() as u64,
+        kept * 17,
+        "16-byte records and a newline each"
+    );
     for record in written.chunks(17) {
         let cents = u32::from_le_bytes(record[8..12].try_into().expect("4 bytes"));
-        assert!(cents >= 10_000 * 92 / 100, "filtered then converted: {cents}");
+        assert!(
+            cents >= 10_000 * 92 / 100,
+            "filtered then converted: {cents}"
+        );
     }
 }

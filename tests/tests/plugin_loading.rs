@@ -17,10 +17,14 @@ fn spec(operator: &str, path: std::path::PathBuf, settings: &str) -> PluginSpec 
 fn a_second_load_comes_from_the_compile_cache() {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = r#"{"field":"amount","value":1}"#;
-    let first = loader(dir.path()).load(spec("f", plugin("json-filter"), settings)).expect("loads");
+    let first = loader(dir.path())
+        .load(spec("f", plugin("json-filter"), settings))
+        .expect("loads");
     assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);
     // A new loader (a new engine, as after a restart) finds the compiled artifact.
-    let second = loader(dir.path()).load(spec("f", plugin("json-filter"), settings)).expect("loads");
+    let second = loader(dir.path())
+        .load(spec("f", plugin("json-filter"), settings))
+        .expect("loads");
     assert_eq!(second.cache_outcome(), CacheOutcome::Hit);
     assert_eq!(second.identity().name, "json-filter");
     assert_eq!(second.identity().version, "0.1.0");
@@ -32,18 +36,24 @@ fn a_second_load_comes_from_the_compile_cache() {
 fn a_corrupt_cache_entry_is_recompiled() {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = r#"{"field":"amount","value":1}"#;
-    loader(dir.path()).load(spec("f", plugin("json-filter"), settings)).expect("loads");
+    loader(dir.path())
+        .load(spec("f", plugin("json-filter"), settings))
+        .expect("loads");
     for entry in std::fs::read_dir(dir.path()).expect("cache dir") {
         std::fs::write(entry.expect("entry").path(), b"garbage").expect("corrupt it");
     }
-    let again = loader(dir.path()).load(spec("f", plugin("json-filter"), settings)).expect("loads");
+    let again = loader(dir.path())
+        .load(spec("f", plugin("json-filter"), settings))
+        .expect("loads");
     assert_eq!(again.cache_outcome(), CacheOutcome::Compiled);
 }
 
 #[test]
 fn declared_outputs_are_known_after_load() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let enrich = loader(dir.path()).load(spec("e", plugin("enrich"), "{}")).expect("loads");
+    let enrich = loader(dir.path())
+        .load(spec("e", plugin("enrich"), "{}"))
+        .expect("loads");
     assert_eq!(enrich.identity().outputs, vec!["alerts".to_owned()]);
 }
 
@@ -53,11 +63,23 @@ fn an_unsatisfiable_import_is_refused_naming_it() {
     let error = loader(dir.path())
         .load(spec("telepathic", plugin("bad-import"), "{}"))
         .expect_err("the host has no mind reader");
-    assert!(matches!(error, PluginError::MissingImport { .. }), "{error:?}");
+    assert!(
+        matches!(error, PluginError::MissingImport { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
-    assert!(message.contains("telepathic"), "names the operator: {message}");
-    assert!(message.contains("bad_import.wasm"), "names the file: {message}");
-    assert!(message.contains("weir-fixtures:telepathy/mind-reader"), "names the import: {message}");
+    assert!(
+        message.contains("telepathic"),
+        "names the operator: {message}"
+    );
+    assert!(
+        message.contains("bad_import.wasm"),
+        "names the file: {message}"
+    );
+    assert!(
+        message.contains("weir-fixtures:telepathy/mind-reader"),
+        "names the import: {message}"
+    );
 }
 
 #[test]
@@ -70,7 +92,10 @@ fn a_failing_init_is_refused_with_the_plugins_message() {
     assert!(matches!(error, PluginError::Init { .. }), "{error:?}");
     assert!(message.contains("operator `big`"), "{message}");
     assert!(message.contains("json_filter.wasm"), "{message}");
-    assert!(message.contains("missing field `value`"), "the plugin's own reason: {message}");
+    assert!(
+        message.contains("missing field `value`"),
+        "the plugin's own reason: {message}"
+    );
 }
 
 #[test]

@@ -16,7 +16,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error at byte `offset` of `text` (or without a place).
-    pub fn at(file: &std::path::Path, text: &str, offset: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: &std::path::Path,
+        text: &str,
+        offset: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         let position = offset.map(|offset| line_and_column(text, offset));
         let excerpt = position.and_then(|(line, _)| text.lines().nth(line - 1).map(str::to_owned));
         ConfigError {
@@ -31,7 +36,12 @@ impl ConfigError {
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.position {
-            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.file.display(), self.message)?,
+            Some((line, column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.file.display(),
+                self.message
+            )?,
             None => write!(f, "{}: {}", self.file.display(), self.message)?,
         }
         if let (Some(excerpt), Some((line, _))) = (&self.excerpt, self.position) {
@@ -51,7 +61,11 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
     (line, column)
 }
 

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::ConfigError;
-use super::{DeadLetterSection, OperatorSection, PipelineFile, RuntimeSection, SinkSection, SourceSection};
+use super::{
+    DeadLetterSection, OperatorSection, PipelineFile, RuntimeSection, SinkSection, SourceSection,
+};
+use crate::plugin::DEFAULT_DEADLINE;
 use crate::plugin::PluginLimits;
 use crate::plugin::limits::DEFAULT_MEMORY_LIMIT;
-use crate::plugin::plugin::DEFAULT_DEADLINE;
 
 /// A checked pipeline, paths resolved.
 #[derive(Debug, Clone)]
@@ -56,8 +58,14 @@ pub struct SinkConfig {
 /// # Errors
 /// A [`ConfigError`] naming the file, the line and what was expected.
 pub fn load_file(path: &Path) -> Result<PipelineConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| ConfigError::at(path, "", None, format!("cannot read the pipeline file: {error}")))?;
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ConfigError::at(
+            path,
+            "",
+            None,
+            format!("cannot read the pipeline file: {error}"),
+        )
+    })?;
     load_str(path, &text)
 }
 
@@ -68,7 +76,12 @@ pub fn load_file(path: &Path) -> Result<PipelineConfig, ConfigError> {
 /// A [`ConfigError`] naming the file, the line and what was expected.
 pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> {
     let file: PipelineFile = toml::from_str(text).map_err(|error| {
-        ConfigError::at(path, text, error.span().map(|span| span.start), error.message().trim())
+        ConfigError::at(
+            path,
+            text,
+            error.span().map(|span| span.start),
+            error.message().trim(),
+        )
     })?;
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let error_at = |header: &str, index: usize, message: String| {
@@ -86,14 +99,23 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         .operators
         .iter()
         .enumerate()
-        .map(|(index, section)| check_operator(section, &base).map_err(|message| error_at("[[operator]]", index, message)))
+        .map(|(index, section)| {
+            check_operator(section, &base)
+                .map_err(|message| error_at("[[operator]]", index, message))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for (index, operator) in operators.iter().enumerate() {
-        if operators[..index].iter().any(|earlier| earlier.name == operator.name) {
+        if operators[..index]
+            .iter()
+            .any(|earlier| earlier.name == operator.name)
+        {
             return Err(error_at(
                 "[[operator]]",
                 index,
-                format!("operator name `{}` is used twice; names must be unique", operator.name),
+                format!(
+                    "operator name `{}` is used twice; names must be unique",
+                    operator.name
+                ),
             ));
         }
     }
@@ -102,7 +124,8 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         .iter()
         .enumerate()
         .map(|(index, section)| {
-            let route = route_of(section.from(), &operators).map_err(|message| error_at("[[sink]]", index, message))?;
+            let route = route_of(section.from(), &operators)
+                .map_err(|message| error_at("[[sink]]", index, message))?;
             Ok(SinkConfig {
                 section: resolve_sink(section.clone(), &base),
                 route,
@@ -118,8 +141,10 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         ));
     }
     let name = file.name.clone().unwrap_or_else(|| {
-        path.file_stem()
-            .map_or_else(|| "pipeline".to_owned(), |stem| stem.to_string_lossy().into_owned())
+        path.file_stem().map_or_else(
+            || "pipeline".to_owned(),
+            |stem| stem.to_string_lossy().into_owned(),
+        )
     });
     let mut runtime = file.runtime.clone();
     runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
@@ -131,7 +156,9 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         operators,
         sinks,
         dead_letter: match file.dead_letter {
-            Some(DeadLetterSection::File { path }) => DeadLetterSection::File { path: base.join(path) },
+            Some(DeadLetterSection::File { path }) => DeadLetterSection::File {
+                path: base.join(path),
+            },
             Some(DeadLetterSection::Stderr) | None => DeadLetterSection::Stderr,
         },
     })
@@ -145,25 +172,50 @@ fn check_operator(section: &OperatorSection, base: &Path) -> Result<OperatorConf
         ));
     }
     if section.parallelism == 0 {
-        return Err(format!("operator `{}`: `parallelism` must be at least 1", section.name));
+        return Err(format!(
+            "operator `{}`: `parallelism` must be at least 1",
+            section.name
+        ));
     }
     let memory_bytes = match section.memory_limit_mib {
-        Some(0) => return Err(format!("operator `{}`: `memory_limit_mib` must be at least 1", section.name)),
-        Some(mib) => mib.checked_mul(1 << 20).ok_or_else(|| format!("operator `{}`: `memory_limit_mib` is too large", section.name))?,
+        Some(0) => {
+            return Err(format!(
+                "operator `{}`: `memory_limit_mib` must be at least 1",
+                section.name
+            ));
+        }
+        Some(mib) => mib.checked_mul(1 << 20).ok_or_else(|| {
+            format!(
+                "operator `{}`: `memory_limit_mib` is too large",
+                section.name
+            )
+        })?,
         None => DEFAULT_MEMORY_LIMIT,
     };
     let deadline = match section.deadline_ms {
-        Some(0) => return Err(format!("operator `{}`: `deadline_ms` must be at least 1", section.name)),
+        Some(0) => {
+            return Err(format!(
+                "operator `{}`: `deadline_ms` must be at least 1",
+                section.name
+            ));
+        }
         Some(ms) => Duration::from_millis(ms),
         None => DEFAULT_DEADLINE,
     };
-    let settings_json = serde_json::to_string(&section.settings)
-        .map_err(|error| format!("operator `{}`: settings cannot be given to the plugin: {error}", section.name))?;
+    let settings_json = serde_json::to_string(&section.settings).map_err(|error| {
+        format!(
+            "operator `{}`: settings cannot be given to the plugin: {error}",
+            section.name
+        )
+    })?;
     Ok(OperatorConfig {
         name: section.name.clone(),
         plugin: base.join(&section.plugin),
         parallelism: section.parallelism,
-        limits: PluginLimits { memory_bytes, deadline },
+        limits: PluginLimits {
+            memory_bytes,
+            deadline,
+        },
         settings_json,
     })
 }
@@ -179,7 +231,10 @@ fn route_of(from: Option<&str>, operators: &[OperatorConfig]) -> Result<Route, S
         .iter()
         .position(|candidate| candidate.name == operator)
         .ok_or_else(|| {
-            let names: Vec<&str> = operators.iter().map(|operator| operator.name.as_str()).collect();
+            let names: Vec<&str> = operators
+                .iter()
+                .map(|operator| operator.name.as_str())
+                .collect();
             format!("`from = {from:?}`: no operator named `{operator}` (operators: {names:?})")
         })?;
     Ok(Route::Named {
@@ -257,18 +312,42 @@ from = "f.alerts"
         let config = load_str(Path::new("dir/p.toml"), GOOD).expect("valid");
         assert_eq!(config.name, "demo");
         assert_eq!(config.operators[0].plugin, Path::new("dir/f.wasm"));
-        assert_eq!(config.operators[0].settings_json, r#"{"field":"amount","value":1.5}"#);
-        assert_eq!(config.sinks[1].route, Route::Named { operator: 0, output: "alerts".into() });
+        assert_eq!(
+            config.operators[0].settings_json,
+            r#"{"field":"amount","value":1.5}"#
+        );
+        assert_eq!(
+            config.sinks[1].route,
+            Route::Named {
+                operator: 0,
+                output: "alerts".into()
+            }
+        );
         assert_eq!(config.operators[0].limits, PluginLimits::default());
     }
 
     #[test]
     fn unknown_key_is_reported_with_its_line() {
         let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparalelism = 2"));
-        assert_eq!(error.position.map(|(line, _)| line), Some(10));
-        assert!(error.message.contains("unknown field `paralelism`"), "{error}");
-        assert!(error.message.contains("parallelism"), "says what was expected: {error}");
-        assert!(error.to_string().starts_with("dir/p.toml:10:"), "{error}");
+        assert_eq!(
+            error.position.map(|(line, _)| line),
+            Some(9),
+            "the line of the key"
+        );
+        assert!(
+            error.message.contains("unknown field `paralelism`"),
+            "{error}"
+        );
+        assert!(
+            error.message.contains("parallelism"),
+            "says what was expected: {error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("dir/p.toml:9:1: unknown field"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -276,15 +355,20 @@ from = "f.alerts"
         let error = error_of(&GOOD.replace("count = 10", "count = \"ten\""));
         assert!(error.message.contains("expected u64"), "{error}");
         assert!(error.position.is_some());
-        let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"", "[[sink]\ntype = \"stdout\""));
-        assert_eq!(error.position.map(|(line, _)| line), Some(13), "{error}");
+        let error =
+            error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"", "[[sink]\ntype = \"stdout\""));
+        assert_eq!(error.position.map(|(line, _)| line), Some(12), "{error}");
     }
 
     #[test]
     fn whole_file_checks_point_at_the_table() {
         let error = error_of(&GOOD.replace("from = \"f.alerts\"", "from = \"g.alerts\""));
         assert!(error.message.contains("no operator named `g`"), "{error}");
-        assert_eq!(error.position.map(|(line, _)| line), Some(16));
+        assert_eq!(
+            error.position.map(|(line, _)| line),
+            Some(15),
+            "the second [[sink]]"
+        );
         let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparallelism = 0"));
         assert!(error.message.contains("at least 1"), "{error}");
         let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"\n", ""));

@@ -1,7 +1,7 @@
 //! File connectors: [`FileSource`] reads JSON lines or CSV, [`FileSink`] writes one
 //! line per event, [`FileDeadLetterSink`] writes one JSON line per dead letter.
 //!
-//! The line-reading loop, [`LineReader`], works on any buffered async reader and is
+//! The line-reading loop, `LineReader`, works on any buffered async reader and is
 //! shared with the stdin source.
 
 use std::path::Path;

@@ -562,22 +562,4 @@ mod tests {
         }
         assert!(GeneratorSource::try_new(GeneratorSpec::default()).is_ok());
     }
-
-    #[tokio::test]
-    #[ignore = "throughput measurement: cargo test --release -- --ignored --nocapture"]
-    async fn compact_throughput() {
-        let mut source = GeneratorSource::new(GeneratorSpec {
-            count: None,
-            ..spec(ValueShape::Compact, 0)
-        });
-        let mut dead = Vec::new();
-        let started = std::time::Instant::now();
-        let mut events = 0;
-        while events < 50_000_000 {
-            let batch = source.next_batch(4096, &mut dead).await.expect("ok");
-            events += batch.map_or(0, |batch| batch.len());
-        }
-        let per_second = events as f64 / started.elapsed().as_secs_f64();
-        println!("compact: {:.1} M events/s", per_second / 1e6);
-    }
 }

@@ -1,6 +1,6 @@
 //! Connectors: where events come from ([`Source`]) and where they go ([`Sink`]).
 //!
-//! - [`file`]: JSON lines and CSV files in; JSON lines files out;
+//! - [`file`](mod@file): JSON lines and CSV files in; JSON lines files out;
 //! - [`stdio`]: the same formats on stdin and stdout;
 //! - [`generator`]: deterministic events from a seed, for demos and benchmarks;
 //! - [`discard`]: a sink that only counts.

@@ -10,11 +10,11 @@ wasmtime::component::bindgen!({
 use self::weir::operator::types as wit;
 use crate::batch::{Batch, BatchParts, Header};
 
+pub(crate) use self::weir::operator::log::Level as GuestLogLevel;
 pub(crate) use self::weir::operator::types::{
     Error as GuestError, ErrorKind as GuestErrorKind, Outputs as GuestOutputs,
     PluginInfo as GuestPluginInfo,
 };
-pub(crate) use self::weir::operator::log::Level as GuestLogLevel;
 
 impl From<Batch> for wit::Batch {
     fn from(batch: Batch) -> Self {

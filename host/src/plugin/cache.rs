@@ -50,8 +50,12 @@ impl ComponentCache {
         let from_env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         let dir = from_env("WEIR_CACHE_DIR")
             .map(PathBuf::from)
-            .or_else(|| from_env("XDG_CACHE_HOME").map(|dir| Path::new(&dir).join("weir/components")))
-            .or_else(|| from_env("HOME").map(|home| Path::new(&home).join(".cache/weir/components")));
+            .or_else(|| {
+                from_env("XDG_CACHE_HOME").map(|dir| Path::new(&dir).join("weir/components"))
+            })
+            .or_else(|| {
+                from_env("HOME").map(|home| Path::new(&home).join(".cache/weir/components"))
+            });
         ComponentCache { dir }
     }
 
@@ -64,7 +68,11 @@ impl ComponentCache {
     /// # Errors
     /// When the bytes are not a valid component for this engine. Failing to write the
     /// cache is not an error (it is logged).
-    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(path) = self.artifact_path(engine, bytes) else {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Compiled));
         };
@@ -91,7 +99,9 @@ impl ComponentCache {
         let dir = self.dir.as_ref()?;
         let content = hex(&Sha256::digest(bytes));
         let mut fingerprint = Sha256Hasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut fingerprint);
+        engine
+            .precompile_compatibility_hash()
+            .hash(&mut fingerprint);
         let engine_hash = hex(&fingerprint.0.finalize()[..8]);
         Some(dir.join(format!("{content}-{engine_hash}.cwasm")))
     }
@@ -111,7 +121,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let temporary = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|name| name.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     std::fs::write(&temporary, bytes)?;

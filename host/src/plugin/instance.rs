@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 use wasmtime::{Store, Trap};
 
 use super::bindings::weir::operator::types as wit;
-use super::bindings::{GuestError, GuestErrorKind, GuestPluginInfo, StatelessProcessor, StatelessProcessorPre};
+use super::bindings::{
+    GuestError, GuestErrorKind, GuestPluginInfo, StatelessProcessor, StatelessProcessorPre,
+};
 use super::engine::WasmEngine;
-use super::plugin::PluginSpec;
+use super::loader::PluginSpec;
 use super::store::HostCtx;
 use crate::batch::{Batch, BatchError};
 
@@ -83,7 +85,11 @@ impl PluginInstance {
         spec: &PluginSpec,
         seed: u64,
     ) -> wasmtime::Result<Self> {
-        let ctx = HostCtx::new(spec.operator.as_str().into(), spec.limits.memory_bytes, seed);
+        let ctx = HostCtx::new(
+            spec.operator.as_str().into(),
+            spec.limits.memory_bytes,
+            seed,
+        );
         let mut store = Store::new(engine.engine(), ctx);
         store.limiter(|ctx| &mut ctx.limiter);
         let deadline_ticks = WasmEngine::deadline_ticks(spec.limits.deadline);

@@ -3,11 +3,11 @@
 //!
 //! - [`engine`]: the shared [`wasmtime::Engine`] and the deadline clock;
 //! - [`cache`]: compiled components on disk, by content hash;
-//! - [`plugin`]: loading and checking a component ([`Plugin`], [`PluginLoader`]);
+//! - [`loader`]: loading and checking a component ([`Plugin`], [`PluginLoader`]);
 //! - [`instance`]: one live instance and the per-batch call ([`PluginInstance`]);
-//! - one file per host interface: [`wasi`], [`log`], [`metrics`]; [`store`] composes
+//! - one file per host interface: `wasi`, `log`, `metrics`; `store` composes
 //!   them into the data of a `Store`;
-//! - [`bindings`]: the generated code, seen by nothing outside this module.
+//! - `bindings`: the generated code, seen by nothing outside this module.
 
 mod bindings;
 pub mod cache;
@@ -15,13 +15,16 @@ pub mod engine;
 mod error;
 pub mod instance;
 pub mod limits;
+pub mod loader;
 mod log;
 mod metrics;
-pub mod plugin;
 mod store;
 mod wasi;
 
 pub use cache::{CacheOutcome, ComponentCache};
 pub use error::PluginError;
 pub use instance::{CallFailure, CallOutputs, PluginInstance};
-pub use plugin::{Plugin, PluginIdentity, PluginLimits, PluginLoader, PluginSpec};
+pub use loader::{
+    DEFAULT_DEADLINE, Plugin, PluginIdentity, PluginLimits, PluginLoader, PluginSpec,
+    STATELESS_WORLD,
+};

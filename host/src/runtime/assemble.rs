@@ -31,7 +31,10 @@ pub enum AssembleError {
 ///
 /// # Errors
 /// The first plugin that is refused, or connector that cannot open.
-pub async fn assemble(config: &PipelineConfig, loader: &PluginLoader) -> Result<Pipeline, AssembleError> {
+pub async fn assemble(
+    config: &PipelineConfig,
+    loader: &PluginLoader,
+) -> Result<Pipeline, AssembleError> {
     let mut operators = Vec::with_capacity(config.operators.len());
     for operator in &config.operators {
         let spec = PluginSpec {
@@ -57,7 +60,8 @@ pub async fn assemble(config: &PipelineConfig, loader: &PluginLoader) -> Result<
             parallelism: operator.parallelism,
             outputs: plugin.identity().outputs.clone(),
             factory: Box::new(move |subtask, stats| {
-                WasmOperator::new(factory_plugin.clone(), subtask, stats).map(|operator| Box::new(operator) as Box<dyn Operator>)
+                WasmOperator::new(factory_plugin.clone(), subtask, stats)
+                    .map(|operator| Box::new(operator) as Box<dyn Operator>)
             }),
         });
     }
@@ -110,13 +114,17 @@ async fn open_source(section: &SourceSection) -> Result<Box<dyn Source>, Pipelin
 
 async fn open_sink(section: &SinkSection) -> Result<Box<dyn Sink>, PipelineError> {
     Ok(match section {
-        SinkSection::File { path, format, .. } => Box::new(FileSink::create(path, sink_format(*format)).await?),
+        SinkSection::File { path, format, .. } => {
+            Box::new(FileSink::create(path, sink_format(*format)).await?)
+        }
         SinkSection::Stdout { format, .. } => Box::new(StdoutSink::new(sink_format(*format))),
         SinkSection::Discard { .. } => Box::new(DiscardSink::new()),
     })
 }
 
-async fn open_dead_letters(section: &DeadLetterSection) -> Result<Box<dyn DeadLetterSink>, PipelineError> {
+async fn open_dead_letters(
+    section: &DeadLetterSection,
+) -> Result<Box<dyn DeadLetterSink>, PipelineError> {
     Ok(match section {
         DeadLetterSection::File { path } => Box::new(FileDeadLetterSink::create(path).await?),
         DeadLetterSection::Stderr => Box::new(StderrDeadLetterSink::new()),
@@ -129,7 +137,10 @@ fn record_format(name: Option<RecordFormatName>, path: Option<&Path>) -> RecordF
     match name {
         Some(RecordFormatName::Csv) => RecordFormat::Csv,
         Some(RecordFormatName::Jsonl) => RecordFormat::JsonLines,
-        None if path.and_then(Path::extension).is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) => {
+        None if path
+            .and_then(Path::extension)
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) =>
+        {
             RecordFormat::Csv
         }
         None => RecordFormat::JsonLines,

@@ -76,10 +76,14 @@ impl Chain {
     }
 
     /// Runs `batch` through the operators from `first` on.
-    fn process(&mut self, first: usize, batch: weir_batch::Batch, scratch: &mut [Emitted]) -> Result<(), ChainError> {
+    fn process(
+        &mut self,
+        first: usize,
+        batch: weir_batch::Batch,
+        scratch: &mut [Emitted],
+    ) -> Result<(), ChainError> {
         let mut batch = batch;
-        for index in first..self.operators.len() {
-            let emitted = &mut scratch[index];
+        for (index, emitted) in scratch.iter_mut().enumerate().skip(first) {
             self.operators[index].process(batch, emitted)?;
             batch = std::mem::take(&mut emitted.main);
             self.route_side_outputs(index, emitted)?;
@@ -87,10 +91,17 @@ impl Chain {
                 return Ok(());
             }
         }
-        self.outputs.main.blocking_send_batch(batch).map_err(|error| self.disconnected(error))
+        self.outputs
+            .main
+            .blocking_send_batch(batch)
+            .map_err(|error| self.disconnected(error))
     }
 
-    fn watermark(&mut self, watermark: Timestamp, scratch: &mut [Emitted]) -> Result<(), ChainError> {
+    fn watermark(
+        &mut self,
+        watermark: Timestamp,
+        scratch: &mut [Emitted],
+    ) -> Result<(), ChainError> {
         for index in 0..self.operators.len() {
             let emitted = &mut scratch[index];
             self.operators[index].on_watermark(watermark, emitted)?;
@@ -116,12 +127,18 @@ impl Chain {
         } else if index + 1 < self.operators.len() {
             self.process(index + 1, batch, scratch)
         } else {
-            self.outputs.main.blocking_send_batch(batch).map_err(|error| self.disconnected(error))
+            self.outputs
+                .main
+                .blocking_send_batch(batch)
+                .map_err(|error| self.disconnected(error))
         }
     }
 
     fn forward(&mut self, message: &Message) -> Result<(), ChainError> {
-        self.outputs.main.blocking_broadcast(message).map_err(|error| self.disconnected(error))?;
+        self.outputs
+            .main
+            .blocking_broadcast(message)
+            .map_err(|error| self.disconnected(error))?;
         for fanout in self.outputs.named.values_mut() {
             fanout
                 .blocking_broadcast(message)
@@ -133,7 +150,11 @@ impl Chain {
     /// Sends named outputs to their consumers and dead letters to the dead-letter
     /// output. A named output the pipeline routes nowhere is dead-lettered too: events
     /// never vanish silently.
-    fn route_side_outputs(&mut self, index: usize, emitted: &mut Emitted) -> Result<(), ChainError> {
+    fn route_side_outputs(
+        &mut self,
+        index: usize,
+        emitted: &mut Emitted,
+    ) -> Result<(), ChainError> {
         for (output, batch) in emitted.named.drain(..) {
             match self.outputs.named.get_mut(&(index, output.clone())) {
                 Some(fanout) => fanout

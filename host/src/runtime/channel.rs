@@ -48,7 +48,11 @@ pub struct Outlet {
 
 impl Outlet {
     /// Connects producer subtask `input` to the consumer whose queues are `targets`.
-    pub fn new(targets: Vec<mpsc::Sender<Envelope>>, input: usize, partitioning: Partitioning) -> Self {
+    pub fn new(
+        targets: Vec<mpsc::Sender<Envelope>>,
+        input: usize,
+        partitioning: Partitioning,
+    ) -> Self {
         let next = input % targets.len().max(1);
         Outlet {
             targets,
@@ -85,7 +89,10 @@ impl Outlet {
     pub async fn send_batch(&mut self, batch: Batch) -> Result<(), Disconnected> {
         let target = self.pick();
         let envelope = self.envelope(Message::Batch(batch));
-        self.targets[target].send(envelope).await.map_err(|_| Disconnected)
+        self.targets[target]
+            .send(envelope)
+            .await
+            .map_err(|_| Disconnected)
     }
 
     /// Sends `message` to every subtask (watermarks, barriers, end).

@@ -57,7 +57,12 @@ impl DeadLetter {
     }
 
     /// A dead letter for a raw record a source could not decode.
-    pub fn for_record(source: &str, position: String, reason: impl Into<String>, raw: &[u8]) -> Self {
+    pub fn for_record(
+        source: &str,
+        position: String,
+        reason: impl Into<String>,
+        raw: &[u8],
+    ) -> Self {
         DeadLetter {
             origin: Origin::Source {
                 source: source.to_owned(),

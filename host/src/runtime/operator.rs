@@ -44,7 +44,11 @@ pub trait Operator: Send {
     ///
     /// # Errors
     /// As for [`Operator::process`].
-    fn on_watermark(&mut self, _watermark: Timestamp, _out: &mut Emitted) -> Result<(), OperatorError> {
+    fn on_watermark(
+        &mut self,
+        _watermark: Timestamp,
+        _out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
         Ok(())
     }
 

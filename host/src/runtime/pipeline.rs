@@ -23,8 +23,9 @@ use crate::config::Route;
 use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
 
 /// Makes the operator instance of one subtask.
-pub type OperatorFactory =
-    Box<dyn Fn(usize, Arc<OperatorStats>) -> Result<Box<dyn Operator>, OperatorError> + Send + Sync>;
+pub type OperatorFactory = Box<
+    dyn Fn(usize, Arc<OperatorStats>) -> Result<Box<dyn Operator>, OperatorError> + Send + Sync,
+>;
 
 /// One operator of a pipeline.
 pub struct OperatorSpec {
@@ -112,7 +113,9 @@ fn plan_stages(operators: &[OperatorSpec]) -> Vec<StagePlan> {
     let mut stages: Vec<StagePlan> = Vec::new();
     for (index, operator) in operators.iter().enumerate() {
         match stages.last_mut() {
-            Some(stage) if stage.parallelism == operator.parallelism => stage.operators.end = index + 1,
+            Some(stage) if stage.parallelism == operator.parallelism => {
+                stage.operators.end = index + 1
+            }
             _ => stages.push(StagePlan {
                 operators: index..index + 1,
                 parallelism: operator.parallelism,
@@ -148,7 +151,10 @@ impl Pipeline {
         let stats = Arc::new(PipelineStats {
             source: source.describe(),
             operators: operator_stats.clone(),
-            sinks: sinks.iter().map(|(_, sink)| (sink.describe(), AtomicU64::new(0))).collect(),
+            sinks: sinks
+                .iter()
+                .map(|(_, sink)| (sink.describe(), AtomicU64::new(0)))
+                .collect(),
             ..PipelineStats::default()
         });
 
@@ -157,9 +163,12 @@ impl Pipeline {
             .iter()
             .map(|stage| inboxes(stage.parallelism, channel_capacity))
             .unzip();
-        let (sink_senders, sink_inboxes): (Vec<_>, Vec<_>) =
-            sinks.iter().map(|_| mpsc::channel::<Envelope>(channel_capacity)).unzip();
-        let (dead_letter_sender, dead_letter_inbox) = mpsc::channel::<DeadLetter>(channel_capacity * 64);
+        let (sink_senders, sink_inboxes): (Vec<_>, Vec<_>) = sinks
+            .iter()
+            .map(|_| mpsc::channel::<Envelope>(channel_capacity))
+            .unzip();
+        let (dead_letter_sender, dead_letter_inbox) =
+            mpsc::channel::<DeadLetter>(channel_capacity * 64);
 
         // The parallelism of whatever feeds each route, for the sinks' input counts.
         let producer_parallelism = |route: &Route| match route {
@@ -172,7 +181,9 @@ impl Pipeline {
                     .iter()
                     .zip(&sink_senders)
                     .filter(|((route, _), _)| route_matches(route))
-                    .map(|(_, sender)| Outlet::new(vec![sender.clone()], input, Partitioning::RoundRobin))
+                    .map(|(_, sender)| {
+                        Outlet::new(vec![sender.clone()], input, Partitioning::RoundRobin)
+                    })
                     .collect(),
             )
         };
@@ -181,14 +192,25 @@ impl Pipeline {
         // start fails the pipeline before any thread runs.
         let mut chains = Vec::new();
         for (stage_index, (stage, inboxes)) in stages.iter().zip(stage_inboxes).enumerate() {
-            let inputs = if stage_index == 0 { 1 } else { stages[stage_index - 1].parallelism };
+            let inputs = if stage_index == 0 {
+                1
+            } else {
+                stages[stage_index - 1].parallelism
+            };
             for (subtask, inbox) in inboxes.into_iter().enumerate() {
                 let mut chain_operators: Vec<Box<dyn Operator>> = Vec::new();
                 for index in stage.operators.clone() {
-                    chain_operators.push((operators[index].factory)(subtask, operator_stats[index].clone())?);
+                    chain_operators.push((operators[index].factory)(
+                        subtask,
+                        operator_stats[index].clone(),
+                    )?);
                 }
                 let main = match stage_senders.get(stage_index + 1) {
-                    Some(next) => Fanout::new(vec![Outlet::new(next.clone(), subtask, Partitioning::RoundRobin)]),
+                    Some(next) => Fanout::new(vec![Outlet::new(
+                        next.clone(),
+                        subtask,
+                        Partitioning::RoundRobin,
+                    )]),
                     None => sink_outlets(&|route| *route == Route::Main, subtask),
                 };
                 let mut named = HashMap::new();
@@ -226,7 +248,11 @@ impl Pipeline {
             }
         }
         let mut source_fanout = match stage_senders.first() {
-            Some(first) => Fanout::new(vec![Outlet::new(first.clone(), 0, Partitioning::RoundRobin)]),
+            Some(first) => Fanout::new(vec![Outlet::new(
+                first.clone(),
+                0,
+                Partitioning::RoundRobin,
+            )]),
             None => sink_outlets(&|route| *route == Route::Main, 0),
         };
         drop(stage_senders);
@@ -242,16 +268,34 @@ impl Pipeline {
         }
 
         let mut sink_tasks = Vec::new();
-        for (index, (((route, sink), inbox), _)) in sinks.into_iter().zip(sink_inboxes).zip(sink_senders).enumerate() {
+        for (index, (((route, sink), inbox), _)) in sinks
+            .into_iter()
+            .zip(sink_inboxes)
+            .zip(sink_senders)
+            .enumerate()
+        {
             let inputs = producer_parallelism(&route);
             let stats = stats.clone();
             sink_tasks.push(tokio::spawn(run_sink(sink, inbox, inputs, stats, index)));
         }
-        let dead_letter_task = tokio::spawn(run_dead_letters(dead_letters, dead_letter_inbox, stats.clone()));
-        let progress = options.progress.then(|| tokio::spawn(report_progress(name.clone(), stats.clone())));
+        let dead_letter_task = tokio::spawn(run_dead_letters(
+            dead_letters,
+            dead_letter_inbox,
+            stats.clone(),
+        ));
+        let progress = options
+            .progress
+            .then(|| tokio::spawn(report_progress(name.clone(), stats.clone())));
 
         // The source runs here, in this task.
-        let source_result = run_source(&mut *source, &mut source_fanout, dead_letter_sender, batch_size, &stats).await;
+        let source_result = run_source(
+            &mut *source,
+            &mut source_fanout,
+            dead_letter_sender,
+            batch_size,
+            &stats,
+        )
+        .await;
         drop(source_fanout);
 
         let mut errors: Vec<PipelineError> = Vec::new();
@@ -266,20 +310,27 @@ impl Pipeline {
                 Ok(Ok(Err(error @ ChainError::Disconnected(_)))) => {
                     errors.push(PipelineError::Task(thread_name, error.to_string()));
                 }
-                Ok(Err(_)) | Err(_) => errors.insert(0, PipelineError::Task(thread_name, "panicked".into())),
+                Ok(Err(_)) | Err(_) => {
+                    errors.insert(0, PipelineError::Task(thread_name, "panicked".into()))
+                }
             }
         }
         for task in sink_tasks {
             match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => errors.insert(0, error),
-                Err(error) => errors.insert(0, PipelineError::Task("sink".into(), error.to_string())),
+                Err(error) => {
+                    errors.insert(0, PipelineError::Task("sink".into(), error.to_string()))
+                }
             }
         }
         match dead_letter_task.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => errors.insert(0, error),
-            Err(error) => errors.insert(0, PipelineError::Task("dead letters".into(), error.to_string())),
+            Err(error) => errors.insert(
+                0,
+                PipelineError::Task("dead letters".into(), error.to_string()),
+            ),
         }
         if let Some(progress) = progress {
             progress.abort();
@@ -295,12 +346,18 @@ impl Pipeline {
 }
 
 /// Every `from` must name an output its operator declares.
-fn check_routes(operators: &[OperatorSpec], sinks: &[(Route, Box<dyn Sink>)]) -> Result<(), PipelineError> {
+fn check_routes(
+    operators: &[OperatorSpec],
+    sinks: &[(Route, Box<dyn Sink>)],
+) -> Result<(), PipelineError> {
     for (route, sink) in sinks {
         if let Route::Named { operator, output } = route {
-            let spec = operators
-                .get(*operator)
-                .ok_or_else(|| PipelineError::Graph(format!("sink {} reads operator #{operator}, which does not exist", sink.describe())))?;
+            let spec = operators.get(*operator).ok_or_else(|| {
+                PipelineError::Graph(format!(
+                    "sink {} reads operator #{operator}, which does not exist",
+                    sink.describe()
+                ))
+            })?;
             if !spec.outputs.contains(output) {
                 return Err(PipelineError::Graph(format!(
                     "sink {} reads output `{output}` of operator `{}`, whose plugin {} declares only {:?}",
@@ -327,9 +384,13 @@ async fn run_source(
     let mut dead_letters = Vec::new();
     loop {
         let next = source.next_batch(batch_size, &mut dead_letters).await?;
-        stats.source_dead_lettered.fetch_add(dead_letters.len() as u64, Relaxed);
+        stats
+            .source_dead_lettered
+            .fetch_add(dead_letters.len() as u64, Relaxed);
         for letter in dead_letters.drain(..) {
-            dead_letter_sender.send(letter).await.map_err(|_| PipelineError::Task(describe.clone(), "dead-letter sink stopped".into()))?;
+            dead_letter_sender.send(letter).await.map_err(|_| {
+                PipelineError::Task(describe.clone(), "dead-letter sink stopped".into())
+            })?;
         }
         match next {
             Some(batch) if batch.is_empty() => {}
@@ -339,7 +400,10 @@ async fn run_source(
             }
             None => {
                 // End of a bounded source: event time is complete, every window fires.
-                fanout.broadcast(Message::Watermark(i64::MAX)).await.map_err(stopped)?;
+                fanout
+                    .broadcast(Message::Watermark(i64::MAX))
+                    .await
+                    .map_err(stopped)?;
                 fanout.broadcast(Message::End).await.map_err(stopped)?;
                 return Ok(());
             }

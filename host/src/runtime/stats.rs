@@ -103,7 +103,11 @@ impl PipelineStats {
             }
         }
         for (sink, written) in &self.sinks {
-            let _ = writeln!(text, "sink {sink}: {} events written", written.load(Relaxed));
+            let _ = writeln!(
+                text,
+                "sink {sink}: {} events written",
+                written.load(Relaxed)
+            );
         }
         let _ = write!(
             text,

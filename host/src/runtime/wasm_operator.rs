@@ -33,7 +33,11 @@ impl WasmOperator {
     ///
     /// # Errors
     /// If the instance cannot be made or initialised.
-    pub fn new(plugin: Plugin, subtask: usize, stats: Arc<OperatorStats>) -> Result<Self, OperatorError> {
+    pub fn new(
+        plugin: Plugin,
+        subtask: usize,
+        stats: Arc<OperatorStats>,
+    ) -> Result<Self, OperatorError> {
         let instance = plugin.instantiate(subtask).map_err(|error| OperatorError {
             operator: plugin.spec().operator.clone(),
             message: error.to_string(),
@@ -53,10 +57,13 @@ impl WasmOperator {
 
     /// Replaces a poisoned instance with a fresh one.
     fn renew_instance(&mut self) -> Result<(), OperatorError> {
-        self.instance = self.plugin.instantiate(self.subtask).map_err(|error| OperatorError {
-            operator: self.plugin.spec().operator.clone(),
-            message: format!("cannot replace the instance after a fault: {error}"),
-        })?;
+        self.instance = self
+            .plugin
+            .instantiate(self.subtask)
+            .map_err(|error| OperatorError {
+                operator: self.plugin.spec().operator.clone(),
+                message: format!("cannot replace the instance after a fault: {error}"),
+            })?;
         Ok(())
     }
 
@@ -72,7 +79,9 @@ impl WasmOperator {
 
     /// Moves a successful call's outputs into `out`.
     fn deliver(&self, input: &Batch, outputs: CallOutputs, out: &mut Emitted) {
-        self.stats.events_out.fetch_add(outputs.main.len() as u64, Relaxed);
+        self.stats
+            .events_out
+            .fetch_add(outputs.main.len() as u64, Relaxed);
         out.main.append(outputs.main);
         for (output, events) in outputs.named {
             match out.named.iter_mut().find(|(name, _)| *name == output) {
@@ -154,7 +163,8 @@ impl Operator for WasmOperator {
                 renewed.and_then(|()| self.isolate(&batch, out))
             }
         };
-        self.stats.add_plugin_counters(self.instance.drain_counters());
+        self.stats
+            .add_plugin_counters(self.instance.drain_counters());
         self.stats
             .busy_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);

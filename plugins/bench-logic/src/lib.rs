@@ -93,7 +93,10 @@ mod tests {
         record[8..12].copy_from_slice(&20_000u32.to_le_bytes());
         assert_eq!(compact_keep(&record), Some(true));
         let rewritten = compact_rewrite(&record).expect("16 bytes");
-        assert_eq!(u32::from_le_bytes(rewritten[8..12].try_into().expect("4")), 18_400);
+        assert_eq!(
+            u32::from_le_bytes(rewritten[8..12].try_into().expect("4")),
+            18_400
+        );
         assert_eq!(compact_keep(&record[..15]), None);
         assert_eq!(compact_rewrite(&record[..15]), None);
     }

@@ -76,7 +76,10 @@ impl Processor for Enrich {
         if settings.alert_field.is_some() != settings.alert_above.is_some() {
             return Err(Error::config("`alert_field` and `alert_above` go together"));
         }
-        Ok(Enrich { settings, alerts: 0 })
+        Ok(Enrich {
+            settings,
+            alerts: 0,
+        })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) -> Result<(), Error> {

@@ -41,9 +41,9 @@ impl Filter for FieldFilter {
         let found = object
             .get(&self.field)
             .ok_or_else(|| Error::invalid_input(format!("no field `{}`", self.field)))?;
-        let number = found
-            .as_f64()
-            .ok_or_else(|| Error::invalid_input(format!("field `{}` is not a number", self.field)))?;
+        let number = found.as_f64().ok_or_else(|| {
+            Error::invalid_input(format!("field `{}` is not a number", self.field))
+        })?;
         Ok(match self.op {
             Comparison::Gt => number > self.value,
             Comparison::Ge => number >= self.value,

@@ -147,7 +147,9 @@ impl Batch {
         let index = self.len() as u32;
         self.parts.timestamps.push(timestamp);
         self.parts.values.extend_from_slice(value);
-        self.parts.value_ends.push(end_offset(self.parts.values.len()));
+        self.parts
+            .value_ends
+            .push(end_offset(self.parts.values.len()));
         match key {
             Some(key) => self.parts.keys.extend_from_slice(key),
             None => self.parts.keyless.push(index),
@@ -164,11 +166,13 @@ impl Batch {
     pub fn push_event_with_value(&mut self, event: &EventRef<'_>, value: &[u8]) {
         let index = self.len() as u32;
         self.push(event.key, value, event.timestamp);
-        self.parts.headers.extend(event.headers.iter().map(|header| Header {
-            event: index,
-            name: header.name.clone(),
-            value: header.value.clone(),
-        }));
+        self.parts
+            .headers
+            .extend(event.headers.iter().map(|header| Header {
+                event: index,
+                name: header.name.clone(),
+                value: header.value.clone(),
+            }));
     }
 
     /// Adds a header to the event at `event`, which must be the last one pushed so that
@@ -188,8 +192,16 @@ impl Batch {
     /// If `index >= self.len()`, or if the batch is malformed (batches from guests are
     /// validated before anything reads them).
     pub fn event(&self, index: usize) -> EventRef<'_> {
-        let value_start = if index == 0 { 0 } else { self.parts.value_ends[index - 1] as usize };
-        let key_start = if index == 0 { 0 } else { self.parts.key_ends[index - 1] as usize };
+        let value_start = if index == 0 {
+            0
+        } else {
+            self.parts.value_ends[index - 1] as usize
+        };
+        let key_start = if index == 0 {
+            0
+        } else {
+            self.parts.key_ends[index - 1] as usize
+        };
         let key = if self.parts.keyless.binary_search(&(index as u32)).is_ok() {
             None
         } else {
@@ -240,15 +252,22 @@ impl Batch {
         let base_events = self.len() as u32;
         let base_values = self.parts.values.len() as u32;
         let base_keys = self.parts.keys.len() as u32;
-        self.parts.timestamps.extend_from_slice(&other.parts.timestamps);
+        self.parts
+            .timestamps
+            .extend_from_slice(&other.parts.timestamps);
         self.parts.values.extend_from_slice(&other.parts.values);
-        self.parts.value_ends
+        self.parts
+            .value_ends
             .extend(other.parts.value_ends.iter().map(|end| end + base_values));
         self.parts.keys.extend_from_slice(&other.parts.keys);
-        self.parts.key_ends.extend(other.parts.key_ends.iter().map(|end| end + base_keys));
-        self.parts.keyless
+        self.parts
+            .key_ends
+            .extend(other.parts.key_ends.iter().map(|end| end + base_keys));
+        self.parts
+            .keyless
             .extend(other.parts.keyless.iter().map(|index| index + base_events));
-        self.parts.headers
+        self.parts
+            .headers
             .extend(other.parts.headers.into_iter().map(|header| Header {
                 event: header.event + base_events,
                 ..header
@@ -265,7 +284,11 @@ impl Batch {
         check_ends("value", &self.parts.value_ends, n, self.parts.values.len())?;
         check_ends("key", &self.parts.key_ends, n, self.parts.keys.len())?;
         check_ascending("keyless", self.parts.keyless.iter().copied(), n)?;
-        check_ascending("headers", self.parts.headers.iter().map(|header| header.event), n)
+        check_ascending(
+            "headers",
+            self.parts.headers.iter().map(|header| header.event),
+            n,
+        )
     }
 
     /// The slice of headers that belongs to event `index`.
@@ -274,8 +297,14 @@ impl Batch {
             return &[];
         }
         let index = index as u32;
-        let start = self.parts.headers.partition_point(|header| header.event < index);
-        let end = self.parts.headers.partition_point(|header| header.event <= index);
+        let start = self
+            .parts
+            .headers
+            .partition_point(|header| header.event < index);
+        let end = self
+            .parts
+            .headers
+            .partition_point(|header| header.event <= index);
         &self.parts.headers[start..end]
     }
 }
@@ -309,7 +338,11 @@ impl<'a> Iterator for Iter<'a> {
             Some(&parts.keys[self.key_start..key_end])
         };
         let header_start = self.header;
-        while parts.headers.get(self.header).is_some_and(|header| header.event as usize == index) {
+        while parts
+            .headers
+            .get(self.header)
+            .is_some_and(|header| header.event as usize == index)
+        {
             self.header += 1;
         }
         let event = EventRef {

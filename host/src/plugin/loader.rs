@@ -69,7 +69,13 @@ pub struct PluginIdentity {
 
 impl std::fmt::Display for PluginIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}+{}", self.name, self.version, &self.content_hash[..12])
+        write!(
+            f,
+            "{}@{}+{}",
+            self.name,
+            self.version,
+            &self.content_hash[..12]
+        )
     }
 }
 
@@ -133,30 +139,28 @@ impl PluginLoader {
             path: spec.path.clone(),
             reason: reason.to_owned(),
         })?;
-        let (component, cache_outcome) = self
-            .cache
-            .load(self.engine.engine(), bytes)
-            .map_err(|error| PluginError::Compile {
-                operator: spec.operator.clone(),
-                path: spec.path.clone(),
-                message: format!("{error:#}"),
-            })?;
-        let instance_pre =
-            self.linker
-                .instantiate_pre(&component)
-                .map_err(|error| PluginError::MissingImport {
+        let (component, cache_outcome) =
+            self.cache
+                .load(self.engine.engine(), bytes)
+                .map_err(|error| PluginError::Compile {
                     operator: spec.operator.clone(),
                     path: spec.path.clone(),
                     message: format!("{error:#}"),
                 })?;
-        let pre = StatelessProcessorPre::new(instance_pre).map_err(|error| {
-            PluginError::WrongWorld {
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|error| {
+            PluginError::MissingImport {
+                operator: spec.operator.clone(),
+                path: spec.path.clone(),
+                message: format!("{error:#}"),
+            }
+        })?;
+        let pre =
+            StatelessProcessorPre::new(instance_pre).map_err(|error| PluginError::WrongWorld {
                 operator: spec.operator.clone(),
                 path: spec.path.clone(),
                 world: STATELESS_WORLD,
                 message: format!("{error:#}"),
-            }
-        })?;
+            })?;
         let mut plugin = Plugin {
             inner: Arc::new(PluginInner {
                 pre,
