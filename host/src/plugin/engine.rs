@@ -40,7 +40,17 @@ impl WasmEngine {
     /// # Errors
     /// If wasmtime refuses the configuration (it does not on supported platforms).
     pub fn new() -> wasmtime::Result<Self> {
-        let engine = Engine::new(&Self::config())?;
+        Self::with_config(&Self::config())
+    }
+
+    /// An engine with another configuration, for measuring `Config` choices against
+    /// [`WasmEngine::config`] (see `tests/benches/call_overhead.rs`). It must keep the
+    /// component model on; without epoch interruption, deadlines are not enforced.
+    ///
+    /// # Errors
+    /// If wasmtime refuses the configuration.
+    pub fn with_config(config: &Config) -> wasmtime::Result<Self> {
+        let engine = Engine::new(config)?;
         let ticker = Arc::new(EpochTicker);
         spawn_epoch_thread(engine.weak(), Arc::downgrade(&ticker));
         Ok(WasmEngine {

@@ -101,7 +101,14 @@ impl PluginLoader {
     /// # Errors
     /// If the engine cannot be created or the host's own interfaces do not link.
     pub fn new(cache: ComponentCache) -> wasmtime::Result<Self> {
-        let engine = WasmEngine::new()?;
+        Self::with_engine(WasmEngine::new()?, cache)
+    }
+
+    /// A loader on a given engine (for measuring engine configurations).
+    ///
+    /// # Errors
+    /// If the host's own interfaces do not link.
+    pub fn with_engine(engine: WasmEngine, cache: ComponentCache) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         StatelessProcessor::add_to_linker::<HostCtx, HasSelf<HostCtx>>(&mut linker, |ctx| ctx)?;
