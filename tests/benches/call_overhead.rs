@@ -69,7 +69,10 @@ fn main() {
             config
         }),
     ];
-    println!("{:<32} {:>14} {:>14}", "engine configuration", "ns/call (1 ev)", "ns/event (1024)");
+    println!(
+        "{:<32} {:>14} {:>14}",
+        "engine configuration", "ns/call (1 ev)", "ns/event (1024)"
+    );
     for (name, config) in &variants {
         let single = nanos_per_call(config, 1);
         let batched = nanos_per_call(config, 1024) / 1024.0;

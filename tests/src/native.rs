@@ -9,12 +9,7 @@ use weir_host::batch::Batch;
 use weir_host::runtime::operator::{Emitted, Operator, OperatorError};
 use weir_host::runtime::stats::OperatorStats;
 
-/// Which records the benchmark runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Compact,
-    Json,
-}
+pub use bench_logic::Shape;
 
 /// The benchmark's filter, natively.
 #[derive(Debug)]

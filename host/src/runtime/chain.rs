@@ -11,6 +11,7 @@ use super::channel::{Disconnected, Fanout, Inbox, InputTracker};
 use super::dead_letter::{DeadLetter, Origin};
 use super::message::Message;
 use super::operator::{Emitted, Operator, OperatorError};
+use super::watermarks::InputWatermarks;
 
 /// Why a chain subtask stopped before the end of its input.
 #[derive(Debug, thiserror::Error)]
@@ -57,14 +58,22 @@ impl Chain {
     /// A [`ChainError`] when an operator fails beyond its batch or a consumer stopped.
     pub fn run(mut self) -> Result<(), ChainError> {
         let mut tracker = InputTracker::new(self.inputs);
+        let mut watermarks = InputWatermarks::new(self.inputs);
         let mut scratch: Vec<Emitted> = self.operators.iter().map(|_| Emitted::default()).collect();
         while let Some(envelope) = self.inbox.blocking_recv() {
             match envelope.message {
                 Message::Batch(batch) if batch.is_empty() => {}
                 Message::Batch(batch) => self.process(0, batch, &mut scratch)?,
-                Message::Watermark(watermark) => self.watermark(watermark, &mut scratch)?,
+                Message::Watermark(watermark) => {
+                    if let Some(advanced) = watermarks.update(envelope.input, watermark) {
+                        self.watermark(advanced, &mut scratch)?;
+                    }
+                }
                 Message::Barrier(barrier) => self.forward(&Message::Barrier(barrier))?,
                 Message::End => {
+                    if let Some(advanced) = watermarks.end(envelope.input) {
+                        self.watermark(advanced, &mut scratch)?;
+                    }
                     if tracker.end(envelope.input) {
                         return self.end(&mut scratch);
                     }

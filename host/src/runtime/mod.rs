@@ -6,7 +6,8 @@
 //! - [`operator`]: the host-side operator contract; [`wasm_operator`] runs a plugin;
 //! - [`chain`]: chained operators on a task thread;
 //! - [`dead_letter`]: records that could not be processed, with the reason;
-//! - [`stats`]: live counters and the closing summary.
+//! - [`stats`]: live counters and the closing summary;
+//! - [`watermarks`]: the minimum over a task's inputs.
 
 pub mod assemble;
 pub mod chain;
@@ -17,3 +18,4 @@ pub mod operator;
 pub mod pipeline;
 pub mod stats;
 pub mod wasm_operator;
+pub mod watermarks;

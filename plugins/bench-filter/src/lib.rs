@@ -1,15 +1,9 @@
 //! `bench-filter`: the boundary benchmark's filter (see `bench-logic`). Settings:
 //! `shape = "compact" | "json"`.
 
+use bench_logic::Shape;
 use serde::Deserialize;
 use weir_sdk::{Error, Event, Filter};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Shape {
-    Compact,
-    Json,
-}
 
 #[derive(Deserialize)]
 struct BenchFilter {

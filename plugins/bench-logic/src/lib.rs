@@ -11,6 +11,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which workload a benchmark operator runs (its `shape` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// 16-byte binary records.
+    Compact,
+    /// ~100-byte JSON transactions.
+    Json,
+}
+
 /// Length of a compact record.
 pub const COMPACT_LEN: usize = 16;
 

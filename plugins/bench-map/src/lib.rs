@@ -1,15 +1,9 @@
 //! `bench-map`: the boundary benchmark's map (see `bench-logic`). Settings:
 //! `shape = "compact" | "json"`.
 
+use bench_logic::Shape;
 use serde::Deserialize;
 use weir_sdk::{Error, Event, Map};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Shape {
-    Compact,
-    Json,
-}
 
 #[derive(Deserialize)]
 struct BenchMap {

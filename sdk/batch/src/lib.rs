@@ -483,4 +483,53 @@ mod tests {
         batch.parts.timestamps.pop();
         assert!(batch.validate().is_err());
     }
+
+    type Row = (Option<Vec<u8>>, Vec<u8>, i64, Vec<(String, Vec<u8>)>);
+
+    fn batch_of(rows: &[Row]) -> Batch {
+        let mut batch = Batch::default();
+        for (key, value, timestamp, headers) in rows {
+            batch.push(key.as_deref(), value, *timestamp);
+            for (name, value) in headers {
+                batch.push_header(name, value);
+            }
+        }
+        batch
+    }
+
+    fn row_strategy() -> impl proptest::strategy::Strategy<Value = Row> {
+        use proptest::prelude::*;
+        (
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
+            proptest::collection::vec(any::<u8>(), 0..16),
+            any::<i64>(),
+            proptest::collection::vec(
+                ("[a-z]{1,4}", proptest::collection::vec(any::<u8>(), 0..4)),
+                0..3,
+            ),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_event_reads_back_and_survives_split_and_join(
+            rows in proptest::collection::vec(row_strategy(), 0..40),
+            cut in 0usize..40,
+        ) {
+            let batch = batch_of(&rows);
+            proptest::prop_assert!(batch.validate().is_ok());
+            for (event, (key, value, timestamp, headers)) in batch.iter().zip(&rows) {
+                proptest::prop_assert_eq!(event.key, key.as_deref());
+                proptest::prop_assert_eq!(event.value, value.as_slice());
+                proptest::prop_assert_eq!(event.timestamp, *timestamp);
+                let read: Vec<(String, Vec<u8>)> =
+                    event.headers.iter().map(|header| (header.name.clone(), header.value.clone())).collect();
+                proptest::prop_assert_eq!(&read, headers);
+            }
+            let cut = cut.min(batch.len());
+            let mut joined = batch.slice(0..cut);
+            joined.append(batch.slice(cut..batch.len()));
+            proptest::prop_assert_eq!(joined, batch);
+        }
+    }
 }
