@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use weir_batch::{Batch, BatchParts};
 
-use super::format::{write_u64, write_u64_padded};
+use super::json_text::{write_u64, write_u64_padded};
 use super::{ConnectorError, Source};
 use crate::runtime::dead_letter::DeadLetter;
 

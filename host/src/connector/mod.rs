@@ -8,10 +8,12 @@
 //! Sources decode at the edge: a record that does not decode becomes a
 //! [`DeadLetter`] with its position (line number) and the reason, and the rest flow on.
 
+mod csv;
 pub mod discard;
 pub mod file;
 pub mod format;
 pub mod generator;
+mod json_text;
 pub mod stdio;
 
 use async_trait::async_trait;
