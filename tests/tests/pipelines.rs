@@ -31,12 +31,12 @@ fn write_transactions(dir: &Path) -> Vec<Value> {
     transactions
 }
 
-fn demo_pipeline(parallelism: usize) -> String {
+fn demo_pipeline(parallelism: usize, batch_size: usize) -> String {
     format!(
         r#"
 name = "enrichment"
 [runtime]
-batch_size = 64
+batch_size = {batch_size}
 
 [source]
 type = "file"
@@ -108,10 +108,10 @@ fn sorted_by_id(mut events: Vec<Value>) -> Vec<Value> {
     events
 }
 
-async fn run_enrichment(parallelism: usize) {
+async fn run_enrichment(parallelism: usize, batch_size: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let transactions = write_transactions(dir.path());
-    let report = run_pipeline(dir.path(), &demo_pipeline(parallelism))
+    let report = run_pipeline(dir.path(), &demo_pipeline(parallelism, batch_size))
         .await
         .expect("runs");
     let (expected_enriched, expected_alerts) = expected(&transactions);
@@ -159,12 +159,19 @@ async fn run_enrichment(parallelism: usize) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn filter_then_enrich_with_alerts_and_dead_letters() {
-    run_enrichment(1).await;
+    run_enrichment(1, 64).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_output_does_not_depend_on_the_batch_size() {
+    for batch_size in [1, 7, 500] {
+        run_enrichment(1, batch_size).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_pipeline_with_parallelism_two() {
-    run_enrichment(2).await;
+    run_enrichment(2, 64).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
