@@ -10,6 +10,8 @@
 //! - [`batch`]: the columnar event batch;
 //! - [`plugin`]: the Wasm engine, compile cache, limits and host interfaces;
 //! - [`runtime`]: operators, chains, channels, the pipeline graph and its statistics;
+//! - [`time`]: watermark generation at the sources (bounded out-of-orderness, idleness);
+//! - [`window`]: window assigners (tumbling, sliding, session, global) and session merging;
 //! - [`connector`]: sources and sinks (files, stdin/stdout, generator);
 //! - [`config`]: the pipeline file.
 
@@ -18,3 +20,5 @@ pub mod config;
 pub mod connector;
 pub mod plugin;
 pub mod runtime;
+pub mod time;
+pub mod window;
