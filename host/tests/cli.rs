@@ -1,11 +1,18 @@
 //! The `weir` binary's behaviour on bad input: a wrong pipeline file is reported with
 //! the file, the line and what was expected, and the exit code says it failed.
 
+use std::path::Path;
 use std::process::Command;
 
-fn weir(arguments: &[&str]) -> (i32, String) {
+/// Writes `pipeline` to `dir/pipeline.toml` and runs `weir run [flags] FILE` on it;
+/// returns the exit code and stderr.
+fn weir_run(dir: &Path, pipeline: &str, flags: &[&str]) -> (i32, String) {
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, pipeline).expect("write the pipeline");
     let output = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(arguments)
+        .arg("run")
+        .args(flags)
+        .arg(&path)
         .env(
             "WEIR_CACHE_DIR",
             std::env::temp_dir().join("weir-cli-test-cache"),
@@ -21,13 +28,11 @@ fn weir(arguments: &[&str]) -> (i32, String) {
 #[test]
 fn a_misspelt_key_names_the_line_and_the_expected_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("pipeline.toml");
-    std::fs::write(
-        &path,
+    let (code, stderr) = weir_run(
+        dir.path(),
         "[source]\ntype = \"generator\"\ncount = 5\n\n[[operator]]\nname = \"f\"\nplugin = \"f.wasm\"\nparalellism = 2\n\n[[sink]]\ntype = \"stdout\"\n",
-    )
-    .expect("write");
-    let (code, stderr) = weir(&["run", path.to_str().expect("utf-8 path")]);
+        &[],
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("pipeline.toml:8:1: unknown field `paralellism`"),
@@ -42,13 +47,11 @@ fn a_misspelt_key_names_the_line_and_the_expected_keys() {
 #[test]
 fn a_missing_plugin_file_names_the_operator_and_the_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("pipeline.toml");
-    std::fs::write(
-        &path,
+    let (code, stderr) = weir_run(
+        dir.path(),
         "[source]\ntype = \"generator\"\ncount = 5\n\n[[operator]]\nname = \"scorer\"\nplugin = \"nowhere/scorer.wasm\"\n\n[[sink]]\ntype = \"discard\"\n",
-    )
-    .expect("write");
-    let (code, stderr) = weir(&["run", path.to_str().expect("utf-8 path")]);
+        &[],
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("operator `scorer`: cannot read plugin"),
@@ -60,13 +63,11 @@ fn a_missing_plugin_file_names_the_operator_and_the_file() {
 #[test]
 fn a_pipeline_without_operators_copies_its_source() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("pipeline.toml");
-    std::fs::write(
-        &path,
+    let (code, stderr) = weir_run(
+        dir.path(),
         "[source]\ntype = \"generator\"\ncount = 25\nshape = \"json\"\n\n[[sink]]\ntype = \"file\"\npath = \"out.jsonl\"\n",
-    )
-    .expect("write");
-    let (code, stderr) = weir(&["run", "--quiet", path.to_str().expect("utf-8 path")]);
+        &["--quiet"],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("25 events read"),
