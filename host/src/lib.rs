@@ -20,5 +20,6 @@ pub mod config;
 pub mod connector;
 pub mod plugin;
 pub mod runtime;
+pub mod state;
 pub mod time;
 pub mod window;
