@@ -70,5 +70,9 @@
 //! ```
 
 pub mod assigner;
+pub mod function;
 
 pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
+pub use function::{
+    AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
+};
