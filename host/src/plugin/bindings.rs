@@ -2,10 +2,56 @@
 //! `plugin/` sees the generated names; [`convert`](self) functions below map them to
 //! the runtime's own types by moving vectors, never copying events.
 
+//!
+//! One `bindgen!` per world; the interfaces the worlds share (`types`, `log`, `metrics`,
+//! `state`, `windows`) are generated once, in the first world that has them, and the
+//! other worlds reuse them through `with`, so the host implements each interface once.
+
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "stateless-processor",
 });
+
+/// The `keyed-process` world: adds `state`, `timers` and the `keyed-processor` export.
+pub(crate) mod keyed {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "keyed-process",
+        with: {
+            "weir:operator/types": super::weir::operator::types,
+            "weir:operator/log": super::weir::operator::log,
+            "weir:operator/metrics": super::weir::operator::metrics,
+        },
+    });
+}
+
+/// The `window-aggregate` world: adds `windows` and the `aggregator` export.
+pub(crate) mod aggregate {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "window-aggregate",
+        with: {
+            "weir:operator/types": super::weir::operator::types,
+            "weir:operator/log": super::weir::operator::log,
+            "weir:operator/metrics": super::weir::operator::metrics,
+        },
+    });
+}
+
+/// The `window-process` world: the `window-processor` export, with `state`.
+pub(crate) mod window {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "window-process",
+        with: {
+            "weir:operator/types": super::weir::operator::types,
+            "weir:operator/log": super::weir::operator::log,
+            "weir:operator/metrics": super::weir::operator::metrics,
+            "weir:operator/state": super::keyed::weir::operator::state,
+            "weir:operator/windows": super::aggregate::weir::operator::windows,
+        },
+    });
+}
 
 use self::weir::operator::types as wit;
 use crate::batch::{Batch, BatchParts, Header};

@@ -35,7 +35,7 @@ pub enum PluginError {
     WrongWorld {
         operator: String,
         path: PathBuf,
-        world: &'static str,
+        world: String,
         message: String,
     },
     #[error("operator `{operator}`: plugin {plugin} ({}) failed to start: {message}", path.display())]

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use wasmtime::{Store, Trap};
 
 use super::bindings::weir::operator::types as wit;
-use super::bindings::{
-    GuestError, GuestErrorKind, GuestPluginInfo, StatelessProcessor, StatelessProcessorPre,
-};
+use super::bindings::{GuestError, GuestErrorKind, GuestPluginInfo};
 use super::engine::WasmEngine;
+use super::exports::{Exports, KindPre};
+use super::kind::PluginKind;
 use super::loader::PluginSpec;
 use super::store::HostCtx;
 use crate::batch::{Batch, BatchError};
@@ -49,6 +49,13 @@ pub enum CallFailure {
     /// output, rejection of an event it was not given).
     #[error("invalid output: {0}")]
     InvalidOutput(String),
+    /// The host asked for a function the plugin's world does not have (a bug in the
+    /// host's wiring, reported rather than hidden).
+    #[error("a {kind} plugin has no `{function}` function")]
+    NotThisKind {
+        kind: PluginKind,
+        function: &'static str,
+    },
 }
 
 impl CallFailure {
@@ -63,9 +70,9 @@ impl CallFailure {
 
 /// One instance of a plugin: a store and the bindings of its exports.
 pub struct PluginInstance {
-    store: Store<HostCtx>,
-    bindings: StatelessProcessor,
-    deadline_ticks: u64,
+    pub(super) store: Store<HostCtx>,
+    pub(super) exports: Exports,
+    pub(super) deadline_ticks: u64,
     deadline_ms: u128,
     declared_outputs: Vec<String>,
 }
@@ -80,7 +87,7 @@ impl std::fmt::Debug for PluginInstance {
 
 impl PluginInstance {
     pub(crate) fn new(
-        pre: &StatelessProcessorPre<HostCtx>,
+        pre: &KindPre,
         engine: &WasmEngine,
         spec: &PluginSpec,
         seed: u64,
@@ -95,10 +102,10 @@ impl PluginInstance {
         let deadline_ticks = WasmEngine::deadline_ticks(spec.limits.deadline);
         store.set_epoch_deadline(deadline_ticks);
         store.epoch_deadline_trap();
-        let bindings = pre.instantiate(&mut store)?;
+        let exports = pre.instantiate(&mut store)?;
         Ok(PluginInstance {
             store,
-            bindings,
+            exports,
             deadline_ticks,
             deadline_ms: spec.limits.deadline.as_millis(),
             declared_outputs: Vec::new(),
@@ -107,10 +114,7 @@ impl PluginInstance {
 
     pub(crate) fn describe(&mut self) -> Result<GuestPluginInfo, CallFailure> {
         self.store.set_epoch_deadline(self.deadline_ticks);
-        let result = self
-            .bindings
-            .weir_operator_processor()
-            .call_describe(&mut self.store);
+        let result = self.exports.describe(&mut self.store);
         let info = result.map_err(|error| self.classify(error))?;
         self.declared_outputs = info.outputs.clone();
         Ok(info)
@@ -118,10 +122,10 @@ impl PluginInstance {
 
     pub(crate) fn init(&mut self, settings_json: &str) -> Result<(), CallFailure> {
         self.store.set_epoch_deadline(self.deadline_ticks);
-        let result = self
-            .bindings
-            .weir_operator_processor()
-            .call_init(&mut self.store, settings_json);
+        // States are declared in `init`, and only there.
+        self.store.data_mut().state.set_in_init(true);
+        let result = self.exports.init(&mut self.store, settings_json);
+        self.store.data_mut().state.set_in_init(false);
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(guest_failure(error)),
@@ -129,15 +133,37 @@ impl PluginInstance {
         }
     }
 
-    /// Runs one batch through the plugin. The batch is handed back with the result so
-    /// that the caller can dead-letter or re-run its events.
+    /// The world the instance implements.
+    pub fn kind(&self) -> PluginKind {
+        match self.exports {
+            Exports::Stateless(_) => PluginKind::Stateless,
+            Exports::KeyedProcess(_) => PluginKind::KeyedProcess,
+            Exports::WindowAggregate(_) => PluginKind::WindowAggregate,
+            Exports::WindowProcess(_) => PluginKind::WindowProcess,
+        }
+    }
+
+    /// Runs one batch through a stateless or keyed-process plugin. The batch is handed
+    /// back with the result so that the caller can dead-letter or re-run its events.
+    /// For a keyed plugin, the caller sets the call's scopes first (see `state`).
     pub fn process(&mut self, batch: Batch) -> (Batch, Result<CallOutputs, CallFailure>) {
         let input = wit::Batch::from(batch);
         self.store.set_epoch_deadline(self.deadline_ticks);
-        let result = self
-            .bindings
-            .weir_operator_processor()
-            .call_process(&mut self.store, &input);
+        let result = match &self.exports {
+            Exports::Stateless(exports) => exports
+                .weir_operator_processor()
+                .call_process(&mut self.store, &input),
+            Exports::KeyedProcess(exports) => exports
+                .weir_operator_keyed_processor()
+                .call_process(&mut self.store, &input),
+            Exports::WindowAggregate(_) | Exports::WindowProcess(_) => {
+                let failure = CallFailure::NotThisKind {
+                    kind: self.kind(),
+                    function: "process",
+                };
+                return (Batch::from(input), Err(failure));
+            }
+        };
         let batch = Batch::from(input);
         let outputs = match result {
             Ok(Ok(outputs)) => self.check_outputs(outputs, batch.len()),
@@ -157,7 +183,7 @@ impl PluginInstance {
         self.store.data().limiter.in_use()
     }
 
-    fn check_outputs(
+    pub(super) fn check_outputs(
         &self,
         outputs: super::bindings::GuestOutputs,
         input_len: usize,
@@ -199,7 +225,7 @@ impl PluginInstance {
     }
 
     /// Turns a wasmtime error out of a call into a [`CallFailure`].
-    fn classify(&mut self, error: wasmtime::Error) -> CallFailure {
+    pub(super) fn classify(&mut self, error: wasmtime::Error) -> CallFailure {
         let limiter = &mut self.store.data_mut().limiter;
         if limiter.was_hit() {
             limiter.clear_hit();
@@ -212,7 +238,7 @@ impl PluginInstance {
     }
 }
 
-fn guest_failure(error: GuestError) -> CallFailure {
+pub(super) fn guest_failure(error: GuestError) -> CallFailure {
     let kind = match error.kind {
         GuestErrorKind::InvalidConfig => "invalid-config",
         GuestErrorKind::InvalidInput => "invalid-input",

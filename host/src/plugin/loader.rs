@@ -13,16 +13,15 @@ use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::bindings::{GuestPluginInfo, StatelessProcessor, StatelessProcessorPre};
+use super::bindings::{GuestPluginInfo, keyed, weir};
 use super::cache::{CacheOutcome, ComponentCache, content_hash};
 use super::engine::WasmEngine;
 use super::error::PluginError;
+use super::exports::KindPre;
 use super::instance::PluginInstance;
+use super::kind::PluginKind;
 use super::limits::DEFAULT_MEMORY_LIMIT;
 use super::store::HostCtx;
-
-/// The world stateless plugins are built against.
-pub const STATELESS_WORLD: &str = "weir:operator/stateless-processor@0.1.0";
 
 /// Default time one call (one batch) may run before the instance is interrupted.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);
@@ -96,7 +95,8 @@ impl std::fmt::Debug for PluginLoader {
 }
 
 impl PluginLoader {
-    /// A loader whose linker provides WASI (nothing granted), log and metrics.
+    /// A loader whose linker provides WASI (nothing granted) and every host interface
+    /// of the operator worlds: log, metrics, state and timers.
     ///
     /// # Errors
     /// If the engine cannot be created or the host's own interfaces do not link.
@@ -111,7 +111,20 @@ impl PluginLoader {
     pub fn with_engine(engine: WasmEngine, cache: ComponentCache) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        StatelessProcessor::add_to_linker::<HostCtx, HasSelf<HostCtx>>(&mut linker, |ctx| ctx)?;
+        // Interface by interface: the worlds share them, and a world's own
+        // `add_to_linker` would define the shared ones twice.
+        weir::operator::log::add_to_linker::<HostCtx, HasSelf<HostCtx>>(&mut linker, |ctx| ctx)?;
+        weir::operator::metrics::add_to_linker::<HostCtx, HasSelf<HostCtx>>(&mut linker, |ctx| {
+            ctx
+        })?;
+        keyed::weir::operator::state::add_to_linker::<HostCtx, HasSelf<HostCtx>>(
+            &mut linker,
+            |ctx| ctx,
+        )?;
+        keyed::weir::operator::timers::add_to_linker::<HostCtx, HasSelf<HostCtx>>(
+            &mut linker,
+            |ctx| ctx,
+        )?;
         Ok(PluginLoader {
             engine,
             linker: Arc::new(linker),
@@ -161,13 +174,16 @@ impl PluginLoader {
                 message: format!("{error:#}"),
             }
         })?;
-        let pre =
-            StatelessProcessorPre::new(instance_pre).map_err(|error| PluginError::WrongWorld {
-                operator: spec.operator.clone(),
-                path: spec.path.clone(),
-                world: STATELESS_WORLD,
-                message: format!("{error:#}"),
-            })?;
+        let wrong_world = |world: String, message: String| PluginError::WrongWorld {
+            operator: spec.operator.clone(),
+            path: spec.path.clone(),
+            world,
+            message,
+        };
+        let kind = PluginKind::of(&component, self.engine.engine())
+            .map_err(|message| wrong_world("any Weir operator".into(), message))?;
+        let pre = KindPre::new(kind, instance_pre)
+            .map_err(|error| wrong_world(kind.world().into(), format!("{error:#}")))?;
         let mut plugin = Plugin {
             inner: Arc::new(PluginInner {
                 pre,
@@ -201,7 +217,7 @@ pub struct Plugin {
 }
 
 struct PluginInner {
-    pre: StatelessProcessorPre<HostCtx>,
+    pre: KindPre,
     engine: WasmEngine,
     identity: PluginIdentity,
     spec: PluginSpec,
@@ -218,6 +234,11 @@ impl std::fmt::Debug for Plugin {
 }
 
 impl Plugin {
+    /// The world the plugin implements.
+    pub fn kind(&self) -> PluginKind {
+        self.inner.pre.kind()
+    }
+
     pub fn identity(&self) -> &PluginIdentity {
         &self.inner.identity
     }

@@ -5,7 +5,8 @@
 //! - [`cache`]: compiled components on disk, by content hash;
 //! - [`loader`]: loading and checking a component ([`Plugin`], [`PluginLoader`]);
 //! - [`instance`]: one live instance and the per-batch call ([`PluginInstance`]);
-//! - one file per host interface: `wasi`, `log`, `metrics`; `store` composes
+//! - [`kind`]: which operator world a component implements;
+//! - one file per host interface: `wasi`, `log`, `metrics`, [`state`] (with timers); `store` composes
 //!   them into the data of a `Store`;
 //! - `bindings`: the generated code, seen by nothing outside this module.
 
@@ -13,18 +14,24 @@ mod bindings;
 pub mod cache;
 pub mod engine;
 mod error;
+mod exports;
 pub mod instance;
+pub mod keyed_calls;
+pub mod kind;
 pub mod limits;
 pub mod loader;
 mod log;
 mod metrics;
+pub mod state;
 mod store;
 mod wasi;
+mod window_calls;
 
 pub use cache::{CacheOutcome, ComponentCache};
 pub use error::PluginError;
 pub use instance::{CallFailure, CallOutputs, PluginInstance};
+pub use keyed_calls::FiredTimer;
+pub use kind::PluginKind;
 pub use loader::{
     DEFAULT_DEADLINE, Plugin, PluginIdentity, PluginLimits, PluginLoader, PluginSpec,
-    STATELESS_WORLD,
 };

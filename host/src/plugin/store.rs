@@ -1,5 +1,5 @@
 //! [`HostCtx`], the data of a plugin instance's `Store`: one field per capability the
-//! host grants (WASI, log, metrics, limits). Each capability's code lives in its own
+//! host grants (WASI, log, metrics, limits, keyed state and timers). Each capability's code lives in its own
 //! file next to this one.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::MemoryLimiter;
 use super::metrics::PluginCounters;
+use super::state::StateCtx;
 
 /// Everything a plugin instance's imports may touch.
 pub struct HostCtx {
@@ -18,6 +19,7 @@ pub struct HostCtx {
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) counters: PluginCounters,
+    pub(crate) state: StateCtx,
 }
 
 impl HostCtx {
@@ -28,6 +30,7 @@ impl HostCtx {
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             counters: PluginCounters::default(),
+            state: StateCtx::default(),
         }
     }
 }
@@ -42,3 +45,4 @@ impl WasiView for HostCtx {
 }
 
 impl super::bindings::weir::operator::types::Host for HostCtx {}
+impl super::bindings::aggregate::weir::operator::windows::Host for HostCtx {}

@@ -18,4 +18,5 @@ pub mod operator;
 pub mod pipeline;
 pub mod stats;
 pub mod wasm_operator;
+pub mod wasm_window;
 pub mod watermarks;

@@ -72,7 +72,9 @@ impl WasmOperator {
             CallFailure::Trap(_) => &self.stats.traps,
             CallFailure::Deadline(_) => &self.stats.deadline_hits,
             CallFailure::OutOfMemory(_) => &self.stats.out_of_memory,
-            CallFailure::Guest { .. } | CallFailure::InvalidOutput(_) => return,
+            CallFailure::Guest { .. }
+            | CallFailure::InvalidOutput(_)
+            | CallFailure::NotThisKind { .. } => return,
         };
         counter.fetch_add(1, Relaxed);
     }

@@ -1,0 +1,199 @@
+//! Window functions backed by Wasm plugins: [`WasmAggregate`] (world
+//! `window-aggregate`) and [`WasmWindowProcess`] (world `window-process`), the
+//! [`AggregateFunction`] and [`WindowProcessFunction`] the window operator calls.
+//!
+//! Faults: a failed call is reported to the window operator as a non-fatal
+//! [`WindowFnError`] (it then retries the batch's events one by one and dead-letters
+//! those that fail alone); after a trap, a missed deadline or memory exhaustion the
+//! instance is replaced first. Accumulators live in the host, so nothing is lost. Only
+//! an instance that cannot be replaced is fatal.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use weir_batch::Batch;
+
+use super::dead_letter::{DeadLetter, Origin};
+use super::operator::Emitted;
+use super::stats::OperatorStats;
+use crate::plugin::{CallFailure, Plugin, PluginInstance};
+use crate::window::{
+    AggregateFunction, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
+};
+
+/// One subtask's instance of a window plugin, replaced after faults.
+#[derive(Debug)]
+struct WindowPluginSlot {
+    plugin: Plugin,
+    subtask: usize,
+    instance: PluginInstance,
+    stats: Arc<OperatorStats>,
+}
+
+impl WindowPluginSlot {
+    fn new(
+        plugin: Plugin,
+        subtask: usize,
+        stats: Arc<OperatorStats>,
+    ) -> Result<Self, WindowFnError> {
+        let instance = plugin
+            .instantiate(subtask)
+            .map_err(|error| WindowFnError::fatal(error.to_string()))?;
+        Ok(WindowPluginSlot {
+            plugin,
+            subtask,
+            instance,
+            stats,
+        })
+    }
+
+    /// Turns a failed call into the window operator's error, counting it and replacing
+    /// a poisoned instance.
+    fn failed(&mut self, function: &str, failure: CallFailure) -> WindowFnError {
+        let counter = match failure {
+            CallFailure::Trap(_) => Some(&self.stats.traps),
+            CallFailure::Deadline(_) => Some(&self.stats.deadline_hits),
+            CallFailure::OutOfMemory(_) => Some(&self.stats.out_of_memory),
+            _ => None,
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Relaxed);
+        }
+        if matches!(failure, CallFailure::NotThisKind { .. }) {
+            return WindowFnError::fatal(failure.to_string());
+        }
+        if failure.poisons_instance() {
+            match self.plugin.instantiate(self.subtask) {
+                Ok(instance) => self.instance = instance,
+                Err(error) => {
+                    return WindowFnError::fatal(format!(
+                        "cannot replace the instance after a fault ({failure}): {error}"
+                    ));
+                }
+            }
+        }
+        WindowFnError::input(format!(
+            "{} `{function}`: {failure}",
+            self.plugin.identity()
+        ))
+    }
+
+    fn gather_counters(&mut self) {
+        self.stats
+            .add_plugin_counters(self.instance.drain_counters());
+    }
+}
+
+/// An incremental aggregate run by a `window-aggregate` plugin.
+#[derive(Debug)]
+pub struct WasmAggregate {
+    slot: WindowPluginSlot,
+}
+
+impl WasmAggregate {
+    /// Makes subtask `subtask`'s instance.
+    ///
+    /// # Errors
+    /// A fatal [`WindowFnError`] if the instance cannot start.
+    pub fn new(
+        plugin: Plugin,
+        subtask: usize,
+        stats: Arc<OperatorStats>,
+    ) -> Result<Self, WindowFnError> {
+        Ok(WasmAggregate {
+            slot: WindowPluginSlot::new(plugin, subtask, stats)?,
+        })
+    }
+}
+
+impl AggregateFunction for WasmAggregate {
+    fn add(
+        &mut self,
+        accumulators: &mut Packed,
+        events: &Batch,
+        targets: &[u32],
+    ) -> Result<(), WindowFnError> {
+        // The instance takes the batch by value; the window operator keeps its own.
+        let (_, result) = self
+            .slot
+            .instance
+            .aggregate_add(accumulators, events.clone(), targets);
+        self.slot.gather_counters();
+        result.map_err(|failure| self.slot.failed("add", failure))
+    }
+
+    fn merge(&mut self, inputs: &Packed, group_ends: &[u32]) -> Result<Packed, WindowFnError> {
+        let result = self.slot.instance.aggregate_merge(inputs, group_ends);
+        result.map_err(|failure| self.slot.failed("merge", failure))
+    }
+
+    fn finish(
+        &mut self,
+        accumulators: &Packed,
+        firings: &[WindowFiring],
+    ) -> Result<Packed, WindowFnError> {
+        let result = self.slot.instance.aggregate_finish(accumulators, firings);
+        self.slot.gather_counters();
+        result.map_err(|failure| self.slot.failed("finish", failure))
+    }
+}
+
+/// A window process function run by a `window-process` plugin.
+#[derive(Debug)]
+pub struct WasmWindowProcess {
+    slot: WindowPluginSlot,
+    origin: Origin,
+}
+
+impl WasmWindowProcess {
+    /// Makes subtask `subtask`'s instance.
+    ///
+    /// # Errors
+    /// A fatal [`WindowFnError`] if the instance cannot start.
+    pub fn new(
+        plugin: Plugin,
+        subtask: usize,
+        stats: Arc<OperatorStats>,
+    ) -> Result<Self, WindowFnError> {
+        let origin = Origin::Operator {
+            operator: plugin.spec().operator.clone(),
+            plugin: plugin.identity().to_string(),
+        };
+        Ok(WasmWindowProcess {
+            slot: WindowPluginSlot::new(plugin, subtask, stats)?,
+            origin,
+        })
+    }
+}
+
+impl WindowProcessFunction for WasmWindowProcess {
+    fn process(
+        &mut self,
+        firings: &[WindowFiring],
+        event_ends: &[u32],
+        events: Batch,
+        out: &mut Emitted,
+    ) -> Result<(), WindowFnError> {
+        let (events, result) = self
+            .slot
+            .instance
+            .process_windows(firings, event_ends, events);
+        self.slot.gather_counters();
+        let outputs = result.map_err(|failure| self.slot.failed("process", failure))?;
+        out.main.append(outputs.main);
+        for (output, batch) in outputs.named {
+            match out.named.iter_mut().find(|(name, _)| *name == output) {
+                Some((_, existing)) => existing.append(batch),
+                None => out.named.push((output, batch)),
+            }
+        }
+        for (index, reason) in outputs.rejected {
+            out.dead_letters.push(DeadLetter::for_event(
+                self.origin.clone(),
+                reason,
+                &events.event(index as usize),
+            ));
+        }
+        Ok(())
+    }
+}
