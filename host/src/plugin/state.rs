@@ -61,7 +61,7 @@ pub enum TimerDomain {
 /// Where a plugin's state and timer calls go: the operator's keyed state, inside the
 /// transaction of the current call (so that a failed call leaves nothing behind).
 /// Errors are messages for the `backend` state error.
-pub trait KeyedStore: Send {
+pub trait KeyedStore: Send + std::any::Any {
     fn value_get(
         &mut self,
         state: &DeclaredState,

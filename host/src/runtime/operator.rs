@@ -52,6 +52,20 @@ pub trait Operator: Send {
         Ok(())
     }
 
+    /// Called on the chain's clock ticks (every ~100–200 ms of wall time) with the
+    /// host's clock in ms since the Unix epoch: processing-time timers and early
+    /// window firings. Never for event-time decisions.
+    ///
+    /// # Errors
+    /// As for [`Operator::process`].
+    fn on_processing_time(
+        &mut self,
+        _now_ms: i64,
+        _out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
+        Ok(())
+    }
+
     /// Called once when every input has ended, before `End` is forwarded.
     ///
     /// # Errors
