@@ -54,6 +54,10 @@ pub mod subtask;
 pub mod timers;
 pub mod transaction;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+pub(crate) mod conformance;
+
 pub use backend::{BatchOp, ScanControl, StateBackend, WriteBatch, prefix_successor};
 pub use error::{StateError, StateOp};
 pub use key_group::{DEFAULT_MAX_KEY_GROUPS, KeyGroup, key_group_of, key_group_range, subtask_of};
