@@ -7,7 +7,7 @@ use super::bindings::keyed::exports::weir::operator::keyed_processor::FiredTimer
 use super::bindings::keyed::weir::operator::timers::TimeDomain;
 use super::exports::Exports;
 use super::instance::{CallFailure, CallOutputs, PluginInstance, guest_failure};
-use super::state::{CallScope, DeclaredState, KeyedStore, TimerDomain};
+use super::state::{CallScope, KeyedStore, StateSpec, TimerDomain};
 
 /// A timer that is due, for `on-timer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl PluginInstance {
     }
 
     /// The states this instance declared in `init`, by id.
-    pub fn declared_states(&self) -> &[DeclaredState] {
+    pub fn declared_states(&self) -> &[StateSpec] {
         self.store.data().state.declared()
     }
 

@@ -9,11 +9,14 @@
 use weir_batch::Timestamp;
 
 use super::bindings::keyed::weir::operator::state::{
-    Host as StateHost, Scope, StateError, StateId, StateKind as WitStateKind, StateSpec,
+    Host as StateHost, Scope, StateError, StateId, StateKind as WitStateKind,
+    StateSpec as WitStateSpec,
 };
 use super::bindings::keyed::weir::operator::timers::{Host as TimersHost, TimeDomain};
 use super::store::HostCtx;
-use crate::state::KeyGroup;
+pub use crate::state::StateSpec;
+pub use crate::state::TimeDomain as TimerDomain;
+use crate::state::{KeyGroup, StateKind};
 
 /// Largest value (or list element) a plugin may store; the guest controls the length.
 pub const MAX_VALUE_BYTES: usize = 8 << 20;
@@ -23,22 +26,6 @@ pub const MAX_MAP_KEY_BYTES: usize = 64 << 10;
 pub const MAX_STATES: usize = 256;
 /// Longest state name.
 pub const MAX_STATE_NAME: usize = 128;
-
-/// The shape of a state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateKind {
-    Value,
-    List,
-    Map,
-}
-
-/// A state a plugin declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeclaredState {
-    pub name: String,
-    pub kind: StateKind,
-    pub ttl_ms: Option<u64>,
-}
 
 /// Which key (and namespace) scope `i` of a call means, and the event time it is
 /// handled at (for time to live).
@@ -51,68 +38,57 @@ pub struct CallScope {
     pub time: Timestamp,
 }
 
-/// The clock a timer follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TimerDomain {
-    EventTime,
-    ProcessingTime,
-}
-
 /// Where a plugin's state and timer calls go: the operator's keyed state, inside the
 /// transaction of the current call (so that a failed call leaves nothing behind).
 /// Errors are messages for the `backend` state error.
 pub trait KeyedStore: Send + std::any::Any {
     fn value_get(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
     ) -> Result<Option<Vec<u8>>, String>;
     fn value_set(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         value: &[u8],
     ) -> Result<(), String>;
-    fn clear(&mut self, state: &DeclaredState, scope: &CallScope) -> Result<(), String>;
-    fn list_get(
-        &mut self,
-        state: &DeclaredState,
-        scope: &CallScope,
-    ) -> Result<Vec<Vec<u8>>, String>;
+    fn clear(&mut self, state: &StateSpec, scope: &CallScope) -> Result<(), String>;
+    fn list_get(&mut self, state: &StateSpec, scope: &CallScope) -> Result<Vec<Vec<u8>>, String>;
     fn list_add(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         value: &[u8],
     ) -> Result<(), String>;
     fn list_replace(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         values: &[Vec<u8>],
     ) -> Result<(), String>;
     fn map_get(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, String>;
     fn map_put(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         key: &[u8],
         value: &[u8],
     ) -> Result<(), String>;
     fn map_remove(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
         key: &[u8],
     ) -> Result<(), String>;
     fn map_entries(
         &mut self,
-        state: &DeclaredState,
+        state: &StateSpec,
         scope: &CallScope,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
     fn register_timer(
@@ -133,7 +109,7 @@ pub trait KeyedStore: Send + std::any::Any {
 #[derive(Default)]
 pub struct StateCtx {
     /// States declared by this instance's `init`; the id is the index.
-    declared: Vec<DeclaredState>,
+    declared: Vec<StateSpec>,
     in_init: bool,
     /// What the scopes of the current call mean.
     scopes: Vec<CallScope>,
@@ -159,7 +135,7 @@ impl StateCtx {
     }
 
     /// The states the instance declared, by id.
-    pub fn declared(&self) -> &[DeclaredState] {
+    pub fn declared(&self) -> &[StateSpec] {
         &self.declared
     }
 
@@ -190,7 +166,7 @@ impl StateCtx {
         id: StateId,
         kind: Option<StateKind>,
         scope: Scope,
-    ) -> Result<(&DeclaredState, &CallScope, &mut dyn KeyedStore), StateError> {
+    ) -> Result<(&StateSpec, &CallScope, &mut dyn KeyedStore), StateError> {
         let state = self
             .declared
             .get(id as usize)
@@ -229,7 +205,7 @@ fn check_map_key(key: &[u8]) -> Result<(), StateError> {
 }
 
 impl StateHost for HostCtx {
-    fn declare(&mut self, spec: StateSpec) -> Result<StateId, StateError> {
+    fn declare(&mut self, spec: WitStateSpec) -> Result<StateId, StateError> {
         let ctx = &mut self.state;
         if !ctx.in_init {
             return Err(StateError::DeclareOutsideInit);
@@ -261,11 +237,9 @@ impl StateHost for HostCtx {
         if ctx.declared.len() >= MAX_STATES {
             return Err(StateError::TooLarge(MAX_STATES as u32));
         }
-        ctx.declared.push(DeclaredState {
-            name: spec.name,
-            kind,
-            ttl_ms: spec.ttl_ms,
-        });
+        let mut declared = StateSpec::new(spec.name, kind);
+        declared.ttl_ms = spec.ttl_ms;
+        ctx.declared.push(declared);
         Ok((ctx.declared.len() - 1) as StateId)
     }
 

@@ -21,11 +21,12 @@ use std::time::Instant;
 use weir_batch::{Batch, Timestamp};
 
 use super::dead_letter::{DeadLetter, Origin};
+use super::keyed_store::OperatorState;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
 use crate::plugin::state::{CallScope, KeyedStore, TimerDomain};
 use crate::plugin::{CallFailure, CallOutputs, FiredTimer, Plugin, PluginInstance};
-use crate::state::{DueTimer, OperatorState, key_group_of};
+use crate::state::{Timer, key_group_of};
 
 /// Most timers handed to one `on-timer` call.
 pub const TIMERS_PER_CALL: usize = 1024;
@@ -46,7 +47,7 @@ pub struct KeyedWasmOperator {
     watermark: Option<Timestamp>,
     /// Reused across calls.
     scopes: Vec<CallScope>,
-    due: Vec<DueTimer>,
+    due: Vec<Timer>,
 }
 
 impl KeyedWasmOperator {
@@ -91,10 +92,11 @@ impl KeyedWasmOperator {
     }
 
     fn renew_instance(&mut self) -> Result<(), OperatorError> {
-        self.instance = self
-            .plugin
-            .instantiate(self.subtask)
-            .map_err(|error| self.error(format!("cannot replace the instance after a fault: {error}")))?;
+        self.instance = self.plugin.instantiate(self.subtask).map_err(|error| {
+            self.error(format!(
+                "cannot replace the instance after a fault: {error}"
+            ))
+        })?;
         Ok(())
     }
 
@@ -121,7 +123,9 @@ impl KeyedWasmOperator {
             .downcast::<OperatorState>()
             .map_err(|_| self.error("the instance gave back another state"))?;
         let outcome = match &result {
-            Ok(_) => state.commit().map_err(|error| self.error(format!("state commit: {error}"))),
+            Ok(_) => state
+                .commit()
+                .map_err(|error| self.error(format!("state commit: {error}"))),
             Err(_) => {
                 state.rollback();
                 Ok(())
@@ -202,7 +206,8 @@ impl KeyedWasmOperator {
                 for index in 0..batch.len() {
                     let single = batch.slice(index..index + 1);
                     self.scopes_for_events(&single);
-                    let (single, result) = self.in_transaction(|instance| instance.process(single))?;
+                    let (single, result) =
+                        self.in_transaction(|instance| instance.process(single))?;
                     match result {
                         Ok(outputs) => self.deliver(&single, outputs, out),
                         Err(failure) => {
@@ -234,11 +239,11 @@ impl KeyedWasmOperator {
         for round in 0.. {
             let mut due = std::mem::take(&mut self.due);
             due.clear();
-            self.state
-                .as_mut()
-                .ok_or_else(|| self.error("state is lent"))?
-                .pop_due_timers(domain, up_to, &mut due)
-                .map_err(|error| self.error(format!("timers: {error}")))?;
+            let popped = match self.state.as_mut() {
+                Some(state) => state.pop_due_timers(domain, up_to, &mut due),
+                None => return Err(self.error("state is still lent to an earlier call")),
+            };
+            popped.map_err(|error| self.error(format!("timers: {error}")))?;
             if due.is_empty() {
                 self.due = due;
                 return Ok(());
@@ -249,29 +254,34 @@ impl KeyedWasmOperator {
                     timers = due.len(),
                     "timers keep registering due timers; the rest fire at the next watermark"
                 );
-                self.state
-                    .as_mut()
-                    .ok_or_else(|| self.error("state is lent"))?
-                    .restore_timers(&due)
-                    .map_err(|error| self.error(format!("timers: {error}")))?;
+                let kept = match self.state.as_mut() {
+                    Some(state) => state.reregister_timers(domain, &due),
+                    None => return Err(self.error("state is still lent to an earlier call")),
+                };
+                kept.map_err(|error| self.error(format!("timers: {error}")))?;
                 self.due = due;
                 return Ok(());
             }
             for chunk in due.chunks(TIMERS_PER_CALL) {
-                self.fire_chunk(chunk, out)?;
+                self.fire_chunk(domain, chunk, out)?;
             }
             self.due = due;
         }
         Ok(())
     }
 
-    fn fire_chunk(&mut self, timers: &[DueTimer], out: &mut Emitted) -> Result<(), OperatorError> {
+    fn fire_chunk(
+        &mut self,
+        domain: TimerDomain,
+        timers: &[Timer],
+        out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
         let fired: Vec<FiredTimer> = timers
             .iter()
             .map(|timer| FiredTimer {
                 key: timer.key.clone(),
                 at: timer.at,
-                domain: timer.domain,
+                domain,
             })
             .collect();
         self.set_timer_scopes(timers);
@@ -290,9 +300,8 @@ impl KeyedWasmOperator {
         // One by one, so that only the timers at fault are lost (to the dead letters).
         for (timer, fired) in timers.iter().zip(&fired) {
             self.set_timer_scopes(std::slice::from_ref(timer));
-            let ((), result) = self.in_transaction(|instance| {
-                ((), instance.on_timer(std::slice::from_ref(fired)))
-            })?;
+            let ((), result) = self
+                .in_transaction(|instance| ((), instance.on_timer(std::slice::from_ref(fired))))?;
             match result {
                 Ok(outputs) => self.deliver(&Batch::default(), outputs, out),
                 Err(failure) => {
@@ -300,7 +309,7 @@ impl KeyedWasmOperator {
                     self.stats.dead_lettered.fetch_add(1, Relaxed);
                     out.dead_letters.push(DeadLetter {
                         origin: self.origin.clone(),
-                        reason: format!("timer at {} ({:?}) failed: {failure}", timer.at, timer.domain),
+                        reason: format!("timer at {} ({domain:?}) failed: {failure}", timer.at),
                         key: Some(timer.key.clone()),
                         value: Vec::new(),
                         timestamp: Some(timer.at),
@@ -315,7 +324,7 @@ impl KeyedWasmOperator {
         Ok(())
     }
 
-    fn set_timer_scopes(&mut self, timers: &[DueTimer]) {
+    fn set_timer_scopes(&mut self, timers: &[Timer]) {
         self.scopes.clear();
         self.scopes.extend(timers.iter().map(|timer| CallScope {
             key_group: timer.key_group,
@@ -367,7 +376,11 @@ impl Operator for KeyedWasmOperator {
         outcome
     }
 
-    fn on_watermark(&mut self, watermark: Timestamp, out: &mut Emitted) -> Result<(), OperatorError> {
+    fn on_watermark(
+        &mut self,
+        watermark: Timestamp,
+        out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
         self.watermark = Some(watermark);
         if let Some(state) = self.state.as_mut() {
             state.set_watermark(Some(watermark));

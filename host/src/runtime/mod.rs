@@ -13,6 +13,8 @@ pub mod assemble;
 pub mod chain;
 pub mod channel;
 pub mod dead_letter;
+pub mod keyed_operator;
+pub mod keyed_store;
 pub mod message;
 pub mod operator;
 pub mod pipeline;
