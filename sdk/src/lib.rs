@@ -38,11 +38,17 @@
 //! (zero or more events per event, named outputs) and the general [`Processor`] (a
 //! whole batch at a time). Host services: [`log`] and [`metrics`].
 
+mod aggregate;
+mod codec;
+mod convert;
 mod error;
 mod event;
 mod export;
+mod keyed;
 mod output;
 mod processor;
+mod state;
+mod window;
 
 #[doc(hidden)]
 pub mod wit;
@@ -50,18 +56,36 @@ pub mod wit;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::export::{describe, init, process};
+
+    pub mod keyed {
+        pub use crate::keyed::export::{describe, init, on_timer, process};
+    }
+
+    pub mod aggregate {
+        pub use crate::aggregate::Adapter;
+        pub use crate::aggregate::export::{add, describe, finish, init, merge};
+    }
+
+    pub mod window {
+        pub use crate::window::export::{describe, init, process};
+    }
 }
 
+pub use aggregate::Aggregate;
+pub use codec::{Codec, Postcard, Raw};
 pub use error::Error;
 pub use event::{Batch, Event, EventExt, Timestamp};
+pub use keyed::{KeyedContext, KeyedProcessor, TimeDomain, Timer};
 pub use output::Output;
 pub use processor::{
     Filter, FilterProcessor, FlatMap, FlatMapProcessor, Map, MapProcessor, Processor, Settings,
 };
+pub use state::{Declare, ListState, MapState, StateHandle, StateRegistry, StateScope, ValueState};
+pub use window::{Firing, WindowContext, WindowInfo, WindowProcessor};
 
 /// Logging into the host's log (tagged with the operator's name).
 pub mod log {
-    use crate::wit::weir::operator::log::{Level, log};
+    use crate::wit::log::{Level, log};
 
     /// Logs `message` at info level.
     pub fn info(message: &str) {
@@ -89,6 +113,6 @@ pub mod metrics {
     /// Adds `delta` to the counter `name` (`[a-z0-9_]`, at most 128 bytes). Call it
     /// once per batch with a sum, not once per event.
     pub fn counter_add(name: &str, delta: u64) {
-        crate::wit::weir::operator::metrics::counter_add(name, delta);
+        crate::wit::metrics::counter_add(name, delta);
     }
 }
