@@ -44,6 +44,7 @@ mod convert;
 mod error;
 mod event;
 mod export;
+mod json_path;
 mod keyed;
 mod output;
 mod processor;
@@ -75,6 +76,7 @@ pub use aggregate::Aggregate;
 pub use codec::{Codec, Postcard, Raw};
 pub use error::Error;
 pub use event::{Batch, Event, EventExt, Timestamp};
+pub use json_path::JsonPath;
 pub use keyed::{KeyedContext, KeyedProcessor, TimeDomain, Timer};
 pub use output::Output;
 pub use processor::{
