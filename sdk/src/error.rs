@@ -1,6 +1,6 @@
 //! [`Error`]: what a plugin returns when it cannot do what it was asked.
 
-use crate::wit::weir::operator::types::{Error as WitError, ErrorKind};
+use crate::wit::types::{Error as WitError, ErrorKind};
 
 /// An error a plugin returns to the host.
 ///
@@ -39,6 +39,7 @@ impl Error {
         }
     }
 
+    /// What went wrong, for a person.
     pub fn message(&self) -> &str {
         &self.message
     }

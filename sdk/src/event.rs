@@ -1,8 +1,9 @@
 //! [`Event`] and [`Batch`]: read-only views of the events a plugin is given.
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::Error;
+use crate::{Error, JsonPath};
 
 /// Event time: milliseconds since the Unix epoch.
 pub type Timestamp = i64;
@@ -22,6 +23,13 @@ pub trait EventExt {
     /// [`Error::invalid_input`] naming the parse error.
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error>;
 
+    /// Reads the field at `path` of the value, a JSON object, without parsing the rest
+    /// into memory: `None` when a field on the way is missing.
+    ///
+    /// # Errors
+    /// [`Error::invalid_input`] when the value is not JSON, or the field is not a `T`.
+    fn json_at<'a, T: Deserialize<'a>>(&'a self, path: &JsonPath) -> Result<Option<T>, Error>;
+
     /// The value as UTF-8 text.
     ///
     /// # Errors
@@ -35,6 +43,10 @@ pub trait EventExt {
 impl EventExt for Event<'_> {
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         Ok(serde_json::from_slice(self.value)?)
+    }
+
+    fn json_at<'a, T: Deserialize<'a>>(&'a self, path: &JsonPath) -> Result<Option<T>, Error> {
+        path.read(self.value)
     }
 
     fn text(&self) -> Result<&str, Error> {

@@ -1,15 +1,12 @@
-//! The export macros, and the glue they expand to between the generated bindings and
-//! a [`Processor`](crate::Processor). Only the macros are meant to be used.
+//! The export macros of stateless operators, and the glue they expand to between the
+//! generated bindings and a [`Processor`](crate::Processor). Only the macros are meant
+//! to be used.
 
 use std::cell::RefCell;
 
-use weir_batch::{Batch, BatchParts, Header};
-
+use crate::convert::{batch_from_wit, outputs_into_wit};
 use crate::processor::{Processor, Settings};
-use crate::wit::weir::operator::types::{
-    Batch as WitBatch, Error as WitError, Header as WitHeader, NamedBatch, Outputs, PluginInfo,
-    Rejection,
-};
+use crate::wit::types::{Batch as WitBatch, Error as WitError, Outputs, PluginInfo};
 use crate::{Error, Output};
 
 /// Exports a [`Processor`](crate::Processor) as the plugin's operator.
@@ -74,7 +71,7 @@ macro_rules! __export {
         mod __weir_plugin_export {
             #[allow(unused_imports)]
             use super::*;
-            use $crate::wit::exports::weir::operator::processor as wit;
+            use $crate::wit::stateless::exports::weir::operator::processor as wit;
 
             ::std::thread_local! {
                 static INSTANCE: ::std::cell::RefCell<::std::option::Option<$processor>> =
@@ -100,20 +97,24 @@ macro_rules! __export {
                 }
             }
 
-            $crate::wit::export_bindings!(WeirPlugin with_types_in $crate::wit);
+            $crate::wit::stateless::export_stateless_bindings!(
+                WeirPlugin with_types_in $crate::wit::stateless
+            );
         }
     };
 }
 
 #[doc(hidden)]
 pub fn describe<P: Processor>(name: &str, version: &str) -> PluginInfo {
+    plugin_info(name, version, P::OUTPUTS)
+}
+
+/// The WIT `plugin-info` of a plugin.
+pub(crate) fn plugin_info(name: &str, version: &str, outputs: &[&str]) -> PluginInfo {
     PluginInfo {
         name: name.to_owned(),
         version: version.to_owned(),
-        outputs: P::OUTPUTS
-            .iter()
-            .map(|output| (*output).to_owned())
-            .collect(),
+        outputs: outputs.iter().map(|output| (*output).to_owned()).collect(),
     }
 }
 
@@ -129,71 +130,24 @@ pub fn process<P: Processor>(
     slot: &RefCell<Option<P>>,
     batch: WitBatch,
 ) -> Result<Outputs, WitError> {
+    with_instance(slot, "process", |processor| {
+        let batch = batch_from_wit(batch);
+        let mut out = Output::sized_for(&batch);
+        processor.process(&batch, &mut out)?;
+        Ok(outputs_into_wit(out))
+    })
+}
+
+/// Runs `f` on the instance `init` made, as a WIT result.
+pub(crate) fn with_instance<P, R>(
+    slot: &RefCell<Option<P>>,
+    call: &str,
+    f: impl FnOnce(&mut P) -> Result<R, Error>,
+) -> Result<R, WitError> {
     let mut slot = slot.borrow_mut();
-    let processor = slot
+    let instance = slot
         .as_mut()
-        .ok_or_else(|| Error::internal("`process` called before `init`").into_wit())?;
-    let batch = batch_from_wit(batch);
-    let mut out = Output::sized_for(&batch);
-    processor
-        .process(&batch, &mut out)
+        .ok_or_else(|| Error::internal(format!("`{call}` called before `init`")))
         .map_err(Error::into_wit)?;
-    Ok(Outputs {
-        main: batch_into_wit(out.main),
-        named: out
-            .named
-            .into_iter()
-            .map(|(output, events)| NamedBatch {
-                output,
-                events: batch_into_wit(events),
-            })
-            .collect(),
-        rejected: out
-            .rejected
-            .into_iter()
-            .map(|(event, reason)| Rejection { event, reason })
-            .collect(),
-    })
-}
-
-/// The host guarantees the invariants of batches it sends (see `wit/types.wit`).
-fn batch_from_wit(batch: WitBatch) -> Batch {
-    Batch::from_parts(BatchParts {
-        timestamps: batch.timestamps,
-        values: batch.values,
-        value_ends: batch.value_ends,
-        keys: batch.keys,
-        key_ends: batch.key_ends,
-        keyless: batch.keyless,
-        headers: batch
-            .headers
-            .into_iter()
-            .map(|header| Header {
-                event: header.event,
-                name: header.name,
-                value: header.value,
-            })
-            .collect(),
-    })
-}
-
-fn batch_into_wit(batch: Batch) -> WitBatch {
-    let parts = batch.into_parts();
-    WitBatch {
-        timestamps: parts.timestamps,
-        values: parts.values,
-        value_ends: parts.value_ends,
-        keys: parts.keys,
-        key_ends: parts.key_ends,
-        keyless: parts.keyless,
-        headers: parts
-            .headers
-            .into_iter()
-            .map(|header| WitHeader {
-                event: header.event,
-                name: header.name,
-                value: header.value,
-            })
-            .collect(),
-    }
+    f(instance).map_err(Error::into_wit)
 }

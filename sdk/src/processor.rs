@@ -19,6 +19,17 @@ impl Settings {
         Settings { json }
     }
 
+    /// Settings from a JSON text, as the host passes them: for testing a plugin natively.
+    ///
+    /// ```
+    /// # #[derive(serde::Deserialize)] struct Config { min: f64 }
+    /// let settings = weir_sdk::Settings::from_json(r#"{"min": 2.5}"#);
+    /// assert_eq!(settings.parse::<Config>().unwrap().min, 2.5);
+    /// ```
+    pub fn from_json(json: impl Into<String>) -> Self {
+        Settings { json: json.into() }
+    }
+
     /// Deserialises the settings into `T`.
     ///
     /// # Errors

@@ -1,0 +1,183 @@
+//! [`WindowInfo`]: which window a window function computes a result for.
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::event::Timestamp;
+use crate::wit::windows::{FiringKind, WindowFiring};
+
+/// Why a window fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Firing {
+    /// Before the window is complete: an early-firing interval passed, or a count
+    /// trigger reached its count while the window is still open.
+    Early,
+    /// The window is complete: the watermark passed its end, a count window holds its
+    /// count, or the input ended.
+    OnTime,
+    /// A late event (within the allowed lateness) changed a window that had fired.
+    Late,
+}
+
+impl Firing {
+    /// `early`, `on-time` or `late`: the value of the `firing` header of window results.
+    ///
+    /// ```
+    /// assert_eq!(weir_sdk::Firing::OnTime.as_str(), "on-time");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Firing::Early => "early",
+            Firing::OnTime => "on-time",
+            Firing::Late => "late",
+        }
+    }
+}
+
+impl std::fmt::Display for Firing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Firing {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl From<FiringKind> for Firing {
+    fn from(kind: FiringKind) -> Self {
+        match kind {
+            FiringKind::Early => Firing::Early,
+            FiringKind::OnTime => Firing::OnTime,
+            FiringKind::Late => Firing::Late,
+        }
+    }
+}
+
+/// One firing of one key's window.
+///
+/// It serialises (with serde) to the fields every window result of Weir carries, so a
+/// result can embed it with `#[serde(flatten)]`:
+///
+/// ```
+/// use weir_sdk::{Firing, WindowInfo};
+///
+/// let window = WindowInfo { key: Some(b"card-1"), start: 0, end: 60_000, kind: Firing::OnTime, index: 0 };
+/// assert_eq!(
+///     serde_json::to_string(&window).unwrap(),
+///     r#"{"key":"card-1","window_start":0,"window_end":60000,"firing":"on-time","firing_index":0}"#,
+/// );
+/// assert_eq!(window.last_millisecond(), 59_999);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowInfo<'a> {
+    /// The key of the window's events (`None` for a stream that is not keyed). Serialised
+    /// as text (invalid UTF-8 replaced by `�`), or `null`.
+    pub key: Option<&'a [u8]>,
+    /// The window covers event times `[start, end)`. For count and global windows, the
+    /// smallest and one past the largest timestamp of its events.
+    pub start: Timestamp,
+    /// One past the window's last millisecond.
+    pub end: Timestamp,
+    /// Why it fires.
+    pub kind: Firing,
+    /// How many times this window fired before: 0 for its first result.
+    pub index: u32,
+}
+
+impl<'a> WindowInfo<'a> {
+    pub(crate) fn from_wit(firing: &'a WindowFiring) -> Self {
+        WindowInfo {
+            key: firing.key.as_deref(),
+            start: firing.start,
+            end: firing.end,
+            kind: firing.kind.into(),
+            index: firing.index,
+        }
+    }
+
+    /// The window's last millisecond, `end - 1`: the timestamp of its results.
+    pub fn last_millisecond(&self) -> Timestamp {
+        self.end.saturating_sub(1)
+    }
+
+    /// The key as text, invalid UTF-8 replaced by `�`.
+    pub fn key_lossy(&self) -> Option<std::borrow::Cow<'a, str>> {
+        self.key.map(String::from_utf8_lossy)
+    }
+}
+
+impl Serialize for WindowInfo<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields = serializer.serialize_struct("WindowInfo", 5)?;
+        fields.serialize_field("key", &self.key_lossy())?;
+        fields.serialize_field("window_start", &self.start)?;
+        fields.serialize_field("window_end", &self.end)?;
+        fields.serialize_field("firing", &self.kind)?;
+        fields.serialize_field("firing_index", &self.index)?;
+        fields.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::*;
+
+    #[test]
+    fn converts_from_wit_and_serialises_without_key() {
+        let firing = WindowFiring {
+            key: None,
+            start: -10,
+            end: i64::MIN,
+            kind: FiringKind::Late,
+            index: 3,
+        };
+        let window = WindowInfo::from_wit(&firing);
+        assert_eq!(window.kind, Firing::Late);
+        assert_eq!(window.last_millisecond(), i64::MIN, "saturates");
+        let json = serde_json::to_value(window).expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({"key": null, "window_start": -10, "window_end": i64::MIN,
+                               "firing": "late", "firing_index": 3})
+        );
+    }
+
+    #[test]
+    fn non_utf8_keys_serialise_lossily() {
+        let window = WindowInfo {
+            key: Some(b"a\xFFb"),
+            start: 0,
+            end: 1,
+            kind: Firing::Early,
+            index: 0,
+        };
+        assert_eq!(window.key_lossy().as_deref(), Some("a\u{FFFD}b"));
+        assert_eq!(Firing::Early.to_string(), "early");
+    }
+
+    #[test]
+    fn flattens_into_a_result() {
+        #[derive(Serialize)]
+        struct Result<'a> {
+            #[serde(flatten)]
+            window: WindowInfo<'a>,
+            count: u64,
+        }
+        let window = WindowInfo {
+            key: Some(b"k"),
+            start: 0,
+            end: 10,
+            kind: Firing::OnTime,
+            index: 1,
+        };
+        let text = serde_json::to_string(&Result { window, count: 2 }).expect("serialises");
+        assert_eq!(
+            text,
+            r#"{"key":"k","window_start":0,"window_end":10,"firing":"on-time","firing_index":1,"count":2}"#
+        );
+    }
+}
