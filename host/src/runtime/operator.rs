@@ -52,6 +52,20 @@ pub trait Operator: Send {
         Ok(())
     }
 
+    /// Called periodically with the wall-clock time (ms since the Unix epoch), at
+    /// least every few hundred milliseconds even when no message arrives: for
+    /// processing-time timers and early firings.
+    ///
+    /// # Errors
+    /// As for [`Operator::process`].
+    fn on_processing_time(
+        &mut self,
+        _now_ms: i64,
+        _out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
+        Ok(())
+    }
+
     /// Called once when every input has ended, before `End` is forwarded.
     ///
     /// # Errors
