@@ -66,6 +66,8 @@ mod error;
 mod event_time;
 mod load;
 mod spans;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

@@ -322,3 +322,7 @@ impl Chain {
         ChainError::Disconnected(self.name.clone())
     }
 }
+
+#[cfg(test)]
+#[path = "chain_tests.rs"]
+mod tests;

@@ -216,3 +216,7 @@ impl Pump {
         PipelineError::Task(self.describe.clone(), "downstream stopped".into())
     }
 }
+
+#[cfg(test)]
+#[path = "source_task_tests.rs"]
+mod tests;
