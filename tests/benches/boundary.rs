@@ -62,7 +62,7 @@ fn operators(
                         })
                         .expect("the benchmark plugins load");
                     Box::new(move |subtask, stats| {
-                        WasmOperator::new(plugin.clone(), subtask, stats)
+                        WasmOperator::new(plugin.clone(), subtask.index, stats)
                             .map(|operator| Box::new(operator) as Box<dyn Operator>)
                     })
                 }
@@ -81,6 +81,7 @@ fn operators(
                 name,
                 plugin: format!("{implementation:?}"),
                 parallelism: 1,
+                key_by: None,
                 outputs: Vec::new(),
                 factory,
             }
@@ -109,7 +110,9 @@ fn run_case(
         name: "boundary".into(),
         batch_size,
         channel_capacity: 64,
+        max_key_groups: weir_host::state::DEFAULT_MAX_KEY_GROUPS,
         source: Box::new(source),
+        watermarks: weir_host::time::WatermarkSpec::default(),
         operators: operators(implementation, shape, loader),
         sinks: vec![(Route::Main, Box::new(DiscardSink::new()))],
         dead_letters: Box::new(

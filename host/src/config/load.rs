@@ -1,17 +1,27 @@
 //! Reading a pipeline file: TOML syntax and types first (serde, with the place of the
-//! error), then the checks that need the whole file (names, routes, limits), then
-//! paths resolved against the file's folder.
+//! error), then the checks that need the whole file (names, routes, limits, event
+//! time, keys), each pointing at the key or table at fault, then paths resolved
+//! against the file's folder.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::Deserialize as _;
+
 use super::error::ConfigError;
+use super::event_time::{EventTimeSection, SourceTime, check_event_time};
+use super::spans::{Document, Step};
 use super::{
-    DeadLetterSection, OperatorSection, PipelineFile, RuntimeSection, SinkSection, SourceSection,
+    DeadLetterSection, OperatorSection, PipelineFile, RecordFormatName, RuntimeSection,
+    SinkSection, SourceSection,
 };
 use crate::plugin::DEFAULT_DEADLINE;
 use crate::plugin::PluginLimits;
 use crate::plugin::limits::DEFAULT_MEMORY_LIMIT;
+use crate::runtime::key_selector::KeyBy;
+
+/// The most key groups a pipeline may have: the limit of key-group ranges in state.
+pub const MAX_KEY_GROUPS_LIMIT: u16 = 32_768;
 
 /// A checked pipeline, paths resolved.
 #[derive(Debug, Clone)]
@@ -21,6 +31,8 @@ pub struct PipelineConfig {
     pub file: PathBuf,
     pub runtime: RuntimeSection,
     pub source: SourceSection,
+    /// Where the source's events take their time from, and its watermarks.
+    pub event_time: SourceTime,
     pub operators: Vec<OperatorConfig>,
     pub sinks: Vec<SinkConfig>,
     pub dead_letter: DeadLetterSection,
@@ -32,6 +44,8 @@ pub struct OperatorConfig {
     pub name: String,
     pub plugin: PathBuf,
     pub parallelism: usize,
+    /// What the operator's input is keyed by, if it is keyed.
+    pub key_by: Option<KeyBy>,
     pub limits: PluginLimits,
     /// The `settings` table as a JSON object, for the plugin's `init`.
     pub settings_json: String,
@@ -75,17 +89,33 @@ pub fn load_file(path: &Path) -> Result<PipelineConfig, ConfigError> {
 /// # Errors
 /// A [`ConfigError`] naming the file, the line and what was expected.
 pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> {
-    let file: PipelineFile = toml::from_str(text).map_err(|error| {
+    let toml_error = |error: toml::de::Error| {
         ConfigError::at(
             path,
             text,
             error.span().map(|span| span.start),
             error.message().trim(),
         )
-    })?;
+    };
+    let root = toml::de::DeTable::parse(text).map_err(toml_error)?;
+    let document = Document::new(root.get_ref());
+    // `[source.event_time]` first, on its own: inside the `[source]` table (tagged by
+    // `type`), serde would lose the place of its keys.
+    if let Some(event_time) = document.get(&[Step::Key("source"), Step::Key("event_time")]) {
+        EventTimeSection::deserialize(toml::de::ValueDeserializer::from(event_time.clone()))
+            .map_err(toml_error)?;
+    }
+    let file = PipelineFile::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let error_at = |header: &str, index: usize, message: String| {
         ConfigError::at(path, text, find_table(text, header, index), message)
+    };
+    // At the value of `path` in the file, else at the `index`-th table `header`.
+    let error_near = |steps: &[Step<'_>], header: &str, index: usize, message: String| {
+        let offset = document
+            .offset(steps)
+            .or_else(|| find_table(text, header, index));
+        ConfigError::at(path, text, offset, message)
     };
 
     if file.runtime.batch_size == 0 || file.runtime.channel_capacity == 0 {
@@ -95,13 +125,54 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             "`batch_size` and `channel_capacity` must be at least 1".into(),
         ));
     }
+    if !(1..=MAX_KEY_GROUPS_LIMIT).contains(&file.runtime.max_key_groups) {
+        return Err(error_near(
+            &[Step::Key("runtime"), Step::Key("max_key_groups")],
+            "[runtime]",
+            0,
+            format!(
+                "`max_key_groups` must be between 1 and {MAX_KEY_GROUPS_LIMIT}, not {}",
+                file.runtime.max_key_groups
+            ),
+        ));
+    }
+    let source = resolve_source(file.source, &base);
+    if let SourceSection::Generator {
+        disorder_ms: Some(disorder),
+        ..
+    } = &source
+        && i64::try_from(*disorder).is_err()
+    {
+        return Err(error_near(
+            &[Step::Key("source"), Step::Key("disorder_ms")],
+            "[source]",
+            0,
+            "`disorder_ms` is too large".into(),
+        ));
+    }
+    let event_time = check_event_time(&source).map_err(|problem| {
+        let mut steps = vec![Step::Key("source"), Step::Key("event_time")];
+        steps.extend(problem.key.map(Step::Key));
+        let offset = document
+            .offset(&steps)
+            .or_else(|| document.offset(&steps[..2]))
+            .or_else(|| find_table(text, "[source]", 0));
+        ConfigError::at(
+            path,
+            text,
+            offset,
+            format!("[source.event_time] {}", problem.message),
+        )
+    })?;
     let operators = file
         .operators
         .iter()
         .enumerate()
         .map(|(index, section)| {
-            check_operator(section, &base)
-                .map_err(|message| error_at("[[operator]]", index, message))
+            check_operator(section, &base).map_err(|(key, message)| {
+                let steps = [Step::Key("operator"), Step::At(index), Step::Key(key)];
+                error_near(&steps, "[[operator]]", index, message)
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (index, operator) in operators.iter().enumerate() {
@@ -152,7 +223,8 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         name,
         file: path.to_path_buf(),
         runtime,
-        source: resolve_source(file.source, &base),
+        source,
+        event_time,
         operators,
         sinks,
         dead_letter: match file.dead_letter {
@@ -164,54 +236,66 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
     })
 }
 
-fn check_operator(section: &OperatorSection, base: &Path) -> Result<OperatorConfig, String> {
-    if section.name.is_empty() || section.name.contains(['.', '/']) {
-        return Err(format!(
-            "operator name {:?} must be non-empty and contain no `.` or `/`",
-            section.name
+/// Checks one `[[operator]]`; a problem comes with the key it is about.
+fn check_operator(
+    section: &OperatorSection,
+    base: &Path,
+) -> Result<OperatorConfig, (&'static str, String)> {
+    let name = &section.name;
+    if name.is_empty() || name.contains(['.', '/']) {
+        return Err((
+            "name",
+            format!("operator name {name:?} must be non-empty and contain no `.` or `/`"),
         ));
     }
     if section.parallelism == 0 {
-        return Err(format!(
-            "operator `{}`: `parallelism` must be at least 1",
-            section.name
+        return Err((
+            "parallelism",
+            format!("operator `{name}`: `parallelism` must be at least 1"),
         ));
     }
+    let key_by = section
+        .key_by
+        .as_deref()
+        .map(KeyBy::parse)
+        .transpose()
+        .map_err(|why| ("key_by", format!("operator `{name}`: `key_by`: {why}")))?;
     let memory_bytes = match section.memory_limit_mib {
         Some(0) => {
-            return Err(format!(
-                "operator `{}`: `memory_limit_mib` must be at least 1",
-                section.name
+            return Err((
+                "memory_limit_mib",
+                format!("operator `{name}`: `memory_limit_mib` must be at least 1"),
             ));
         }
         Some(mib) => mib.checked_mul(1 << 20).ok_or_else(|| {
-            format!(
-                "operator `{}`: `memory_limit_mib` is too large",
-                section.name
+            (
+                "memory_limit_mib",
+                format!("operator `{name}`: `memory_limit_mib` is too large"),
             )
         })?,
         None => DEFAULT_MEMORY_LIMIT,
     };
     let deadline = match section.deadline_ms {
         Some(0) => {
-            return Err(format!(
-                "operator `{}`: `deadline_ms` must be at least 1",
-                section.name
+            return Err((
+                "deadline_ms",
+                format!("operator `{name}`: `deadline_ms` must be at least 1"),
             ));
         }
         Some(ms) => Duration::from_millis(ms),
         None => DEFAULT_DEADLINE,
     };
     let settings_json = serde_json::to_string(&section.settings).map_err(|error| {
-        format!(
-            "operator `{}`: settings cannot be given to the plugin: {error}",
-            section.name
+        (
+            "settings",
+            format!("operator `{name}`: settings cannot be given to the plugin: {error}"),
         )
     })?;
     Ok(OperatorConfig {
-        name: section.name.clone(),
+        name: name.clone(),
         plugin: base.join(&section.plugin),
         parallelism: section.parallelism,
+        key_by,
         limits: PluginLimits {
             memory_bytes,
             deadline,
@@ -243,12 +327,28 @@ fn route_of(from: Option<&str>, operators: &[OperatorConfig]) -> Result<Route, S
     })
 }
 
+/// The source with its path resolved, and a file's format settled: the one named,
+/// else CSV for a `.csv` file, else JSON lines.
 fn resolve_source(source: SourceSection, base: &Path) -> SourceSection {
     match source {
-        SourceSection::File { path, format } => SourceSection::File {
-            path: base.join(path),
+        SourceSection::File {
+            path,
             format,
-        },
+            event_time,
+        } => {
+            let csv = path
+                .extension()
+                .is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+            SourceSection::File {
+                path: base.join(path),
+                format: Some(format.unwrap_or(if csv {
+                    RecordFormatName::Csv
+                } else {
+                    RecordFormatName::Jsonl
+                })),
+                event_time,
+            }
+        }
         other => other,
     }
 }

@@ -7,16 +7,26 @@
 //!
 //! [runtime]                # optional
 //! batch_size = 1024        # events per batch, at most
+//! channel_capacity = 16    # messages a channel holds before its producer waits
+//! max_key_groups = 128     # 1..=32768; fixed for the life of keyed state
 //!
 //! [source]
 //! type = "file"            # file | stdin | generator
 //! path = "transactions.jsonl"
-//! format = "jsonl"         # jsonl | csv
+//! format = "jsonl"         # jsonl | csv (default: by extension, else jsonl)
+//!
+//! [source.event_time]      # optional; default: ingestion time, no delay
+//! field = "meta.ts"        # JSON path (for CSV: the column), or:
+//! # header = "ts"          # a record header (sources with headers only)
+//! unit = "ms"              # ms | s, for numeric times; strings are RFC 3339
+//! watermark_delay_ms = 500 # bounded out-of-orderness (default 0)
+//! idle_timeout_ms = 10000  # a silent split stops holding the watermark back
 //!
 //! [[operator]]
 //! name = "big"
 //! plugin = "plugins/json_filter.wasm"   # relative to this file
 //! parallelism = 2
+//! key_by = "user.id"       # optional: a JSON path of the value, or "$key"
 //! memory_limit_mib = 64
 //! deadline_ms = 1000
 //! settings = { field = "amount", op = "ge", value = 100.0 }
@@ -30,15 +40,41 @@
 //! type = "file"
 //! path = "out/dead.jsonl"
 //! ```
+//!
+//! A generator source (`type = "generator"`) takes `count` (absent: unbounded),
+//! `rate` (events/s), `seed`, `keys`, `shape = "json" | "compact"`, `start_ms`,
+//! `step_ms` and `disorder_ms` (each event moved back in time by a deterministic
+//! pseudo-random `0..=disorder_ms`, for out-of-order input). Its events keep their
+//! generated times: its `[source.event_time]` takes only `watermark_delay_ms` and
+//! `idle_timeout_ms`.
+//!
+//! Event time: with `field`, a number is a time in `unit` (a fraction is rounded down
+//! to the millisecond) and a string an RFC 3339 date-time (`2024-05-01T12:00:00Z`,
+//! `...+02:00`); a record whose field is missing or not a time goes to the dead-letter
+//! output with its line and the reason. With neither `field` nor `header`, events
+//! carry the wall-clock time of their read. Watermarks are `newest time seen -
+//! watermark_delay_ms - 1`; the end of a bounded source is a watermark of +∞.
+//!
+//! Keyed operators: `key_by = "user.id"` makes the field's text (a string as it is, a
+//! number or boolean as its JSON text) the key of each event, and `key_by = "$key"`
+//! keeps the event's own key; every event of one key then goes to the same subtask of
+//! the operator (by key group, see [`crate::state::key_group`]), in order. An event
+//! without the field (or null, an object, an array), or without a key for `$key`,
+//! goes to the dead-letter output. A keyed operator always starts a new stage.
 
 mod error;
+mod event_time;
 mod load;
+mod spans;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
 pub use error::ConfigError;
+pub use event_time::{EventTimeSection, SourceTime, TimeUnitName};
 pub use load::{OperatorConfig, PipelineConfig, Route, SinkConfig, load_file, load_str};
 
 /// The top level of a pipeline file.
@@ -70,6 +106,14 @@ pub struct RuntimeSection {
     /// Where compiled components are cached (default: `$WEIR_CACHE_DIR` or
     /// `~/.cache/weir/components`).
     pub cache_dir: Option<PathBuf>,
+    /// Key groups of keyed operators (1..=32768): the most subtasks a keyed operator
+    /// can ever have, and the unit in which keyed state moves.
+    #[serde(default = "default_max_key_groups")]
+    pub max_key_groups: u16,
+}
+
+fn default_max_key_groups() -> u16 {
+    crate::state::DEFAULT_MAX_KEY_GROUPS
 }
 
 fn default_batch_size() -> usize {
@@ -86,6 +130,7 @@ impl Default for RuntimeSection {
             batch_size: default_batch_size(),
             channel_capacity: default_channel_capacity(),
             cache_dir: None,
+            max_key_groups: default_max_key_groups(),
         }
     }
 }
@@ -129,11 +174,13 @@ pub enum SourceSection {
         path: PathBuf,
         #[serde(default)]
         format: Option<RecordFormatName>,
+        event_time: Option<EventTimeSection>,
     },
     /// Standard input, to its end.
     Stdin {
         #[serde(default)]
         format: Option<RecordFormatName>,
+        event_time: Option<EventTimeSection>,
     },
     /// Deterministic events from a seed.
     Generator {
@@ -150,7 +197,21 @@ pub enum SourceSection {
         shape: ShapeName,
         start_ms: Option<i64>,
         step_ms: Option<i64>,
+        /// Each event's time moved back by a pseudo-random `0..=disorder_ms`.
+        disorder_ms: Option<u64>,
+        event_time: Option<EventTimeSection>,
     },
+}
+
+impl SourceSection {
+    /// The source's `[source.event_time]`, if written.
+    pub fn event_time(&self) -> Option<&EventTimeSection> {
+        match self {
+            SourceSection::File { event_time, .. }
+            | SourceSection::Stdin { event_time, .. }
+            | SourceSection::Generator { event_time, .. } => event_time.as_ref(),
+        }
+    }
 }
 
 fn default_keys() -> u64 {
@@ -167,6 +228,9 @@ pub struct OperatorSection {
     pub plugin: PathBuf,
     #[serde(default = "default_parallelism")]
     pub parallelism: usize,
+    /// Partition the operator's input by key: a dotted JSON path of the value, or
+    /// `$key` for the event's own key.
+    pub key_by: Option<String>,
     /// Memory limit per instance, in MiB (default 64).
     pub memory_limit_mib: Option<usize>,
     /// Deadline per batch call, in milliseconds (default 1000).

@@ -12,9 +12,11 @@ use tokio::fs::File;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, BufWriter};
 use weir_batch::{Batch, Timestamp};
 
-use super::format::{LineDecoder, RecordFormat, SinkFormat, encode};
+use super::decode::LineDecoder;
+use super::format::{RecordFormat, SinkFormat, encode};
 use super::{ConnectorError, DeadLetterSink, Sink, Source};
 use crate::runtime::dead_letter::DeadLetter;
+use crate::time::TimestampSpec;
 
 /// The read buffer of line sources: large, so that a read is a few system calls per
 /// batch rather than one per line.
@@ -46,11 +48,17 @@ impl<R> std::fmt::Debug for LineReader<R> {
 }
 
 impl<R: AsyncBufRead + Unpin + Send> LineReader<R> {
-    /// A reader of `format` lines from `reader`, described as `describe`.
-    pub(crate) fn new(reader: R, format: RecordFormat, describe: String) -> Self {
+    /// A reader of `format` lines from `reader`, with event times from `timestamps`,
+    /// described as `describe`.
+    pub(crate) fn new(
+        reader: R,
+        format: RecordFormat,
+        timestamps: &TimestampSpec,
+        describe: String,
+    ) -> Self {
         LineReader {
             reader,
-            decoder: LineDecoder::new(format, describe.clone()),
+            decoder: LineDecoder::new(format, timestamps, describe.clone()),
             describe,
             line: Vec::new(),
             line_number: 0,
@@ -63,8 +71,8 @@ impl<R: AsyncBufRead + Unpin + Send> LineReader<R> {
         &self.describe
     }
 
-    /// Reads at most `max_events` lines (at least one) and decodes them; the events
-    /// carry the ingestion time. `Ok(None)` once the input is exhausted and nothing is
+    /// Reads at most `max_events` lines (at least one) and decodes them; events that
+    /// take their time from nowhere else carry the time of this read. `Ok(None)` once the input is exhausted and nothing is
     /// left to hand over.
     pub(crate) async fn next_batch(
         &mut self,
@@ -119,26 +127,30 @@ pub(crate) fn now_ms() -> Timestamp {
         })
 }
 
-/// A file of JSON lines or CSV, read once from start to end. Events have no key and
-/// carry their ingestion time.
+/// A file of JSON lines or CSV, read once from start to end. Events have no key; their
+/// time comes from a field or is the ingestion time ([`TimestampSpec`]).
 #[derive(Debug)]
 pub struct FileSource {
     lines: LineReader<BufReader<File>>,
 }
 
 impl FileSource {
-    /// Opens the file at `path`.
+    /// Opens the file at `path`, whose events take their time from `timestamps`.
     ///
     /// # Errors
     /// When the file cannot be opened; the error names the file.
-    pub async fn open(path: &Path, format: RecordFormat) -> Result<Self, ConnectorError> {
+    pub async fn open(
+        path: &Path,
+        format: RecordFormat,
+        timestamps: &TimestampSpec,
+    ) -> Result<Self, ConnectorError> {
         let describe = format!("file:{}", path.display());
         let file = File::open(path)
             .await
             .map_err(|error| ConnectorError::new(&describe, format!("cannot open: {error}")))?;
         let reader = BufReader::with_capacity(READ_BUFFER, file);
         Ok(FileSource {
-            lines: LineReader::new(reader, format, describe),
+            lines: LineReader::new(reader, format, timestamps, describe),
         })
     }
 }
@@ -308,9 +320,10 @@ mod tests {
             "{\"n\":1}\n{\"n\":2}\nbroken\n\n{\"n\":3}\r\n{\"n\":4}",
         )
         .expect("write input");
-        let mut source = FileSource::open(&path, RecordFormat::JsonLines)
-            .await
-            .expect("opens");
+        let mut source =
+            FileSource::open(&path, RecordFormat::JsonLines, &TimestampSpec::Ingestion)
+                .await
+                .expect("opens");
         assert_eq!(source.describe(), format!("file:{}", path.display()));
 
         let before = now_ms();
@@ -350,7 +363,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("in.csv");
         std::fs::write(&path, "a,b\n1,x\n2,y\n3,z\n").expect("write input");
-        let mut source = FileSource::open(&path, RecordFormat::Csv)
+        let mut source = FileSource::open(&path, RecordFormat::Csv, &TimestampSpec::Ingestion)
             .await
             .expect("opens");
         let (batches, dead) = read_all(&mut source, 2).await;
@@ -374,7 +387,7 @@ mod tests {
     async fn file_source_error_names_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("missing.jsonl");
-        let error = FileSource::open(&path, RecordFormat::JsonLines)
+        let error = FileSource::open(&path, RecordFormat::JsonLines, &TimestampSpec::Ingestion)
             .await
             .expect_err("missing file");
         assert!(error.to_string().contains("missing.jsonl"), "{error}");

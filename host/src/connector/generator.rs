@@ -1,8 +1,11 @@
 //! [`GeneratorSource`]: card transactions made up from a seed, for demos and
 //! benchmarks. The same [`GeneratorSpec`] always yields the same events.
 //!
-//! Event `i` (counted from 0) has timestamp `start_ms + i * step_ms` and key
-//! `card-NNNN` (at least 4 digits) for a card drawn among `keys`. Its value depends on
+//! Event `i` (counted from 0) has timestamp `start_ms + i * step_ms - d(i)` and key
+//! `card-NNNN` (at least 4 digits) for a card drawn among `keys`, where the disorder
+//! `d(i)` is 0, or with `disorder_ms` a pseudo-random `0..=disorder_ms` drawn from the
+//! seed and `i` alone (so that benchmarks and tests get out-of-order input that is
+//! still deterministic, and `seek` still costs nothing). Its value depends on
 //! the [`ValueShape`]:
 //! - [`ValueShape::Json`], about 100 bytes:
 //!   `{"id":17,"card":"card-0042","amount":123.45,"merchant":"m-007","country":"DE","channel":"web"}`;
@@ -40,6 +43,8 @@ const AMOUNT_CENTS: u64 = 50_000;
 const MERCHANTS: u64 = 1000;
 const COUNTRIES: [&[u8]; 6] = [b"DE", b"FR", b"US", b"GB", b"NL", b"ES"];
 const CHANNELS: [&[u8]; 3] = [b"web", b"pos", b"app"];
+/// Separates the disorder draws from the value draws of the same seed.
+const DISORDER_SALT: u64 = 0x5EED_D150_4DE4_0000;
 
 /// The value of a compact event: `id`, `amount_cents` and `merchant` in little-endian,
 /// 16 bytes in all (see the module docs).
@@ -101,17 +106,25 @@ pub struct GeneratorSpec {
     pub start_ms: i64,
     /// Milliseconds between consecutive events' timestamps.
     pub step_ms: i64,
+    /// Each event's time is its in-order time minus a pseudo-random `0..=disorder_ms`.
+    pub disorder_ms: i64,
 }
 
 impl GeneratorSpec {
-    /// Checks that the spec makes sense: `keys` at least 1, and `rate`, when given, a
-    /// positive number of events per second.
+    /// Checks that the spec makes sense: `keys` at least 1, `disorder_ms` not
+    /// negative, and `rate`, when given, a positive number of events per second.
     ///
     /// # Errors
     /// What is wrong, in words.
     pub fn validate(&self) -> Result<(), String> {
         if self.keys == 0 {
             return Err("keys must be at least 1".to_owned());
+        }
+        if self.disorder_ms < 0 {
+            return Err(format!(
+                "disorder_ms must not be negative, not {}",
+                self.disorder_ms
+            ));
         }
         if let Some(rate) = self.rate
             && !(rate.is_finite() && rate > 0.0)
@@ -134,6 +147,7 @@ impl Default for GeneratorSpec {
             shape: ValueShape::Json,
             start_ms: 1_700_000_000_000,
             step_ms: 1,
+            disorder_ms: 0,
         }
     }
 }
@@ -156,13 +170,15 @@ pub struct GeneratorSource {
 impl GeneratorSource {
     /// A generator of `spec`'s events, from the first. A spec that fails
     /// [`GeneratorSpec::validate`] is made usable rather than refused, with a warning:
-    /// `keys` 0 counts as 1, and a `rate` that is not a positive number means no pacing.
+    /// `keys` 0 counts as 1, a negative `disorder_ms` as 0, and a `rate` that is not a
+    /// positive number means no pacing.
     /// [`GeneratorSource::try_new`] refuses such a spec instead.
     pub fn new(mut spec: GeneratorSpec) -> Self {
         if let Err(problem) = spec.validate() {
             tracing::warn!("generator(seed={}): {problem}; using it anyway", spec.seed);
         }
         spec.keys = spec.keys.max(1);
+        spec.disorder_ms = spec.disorder_ms.max(0);
         spec.rate = spec.rate.filter(|rate| rate.is_finite() && *rate > 0.0);
         let mut source = GeneratorSource {
             rng: SplitMix64 { state: spec.seed },
@@ -228,12 +244,13 @@ impl GeneratorSource {
             headers: Vec::new(),
         });
         let step = self.spec.step_ms;
-        let mut timestamp = self
+        let mut in_order = self
             .spec
             .start_ms
             .wrapping_add((self.sequence as i64).wrapping_mul(step));
         for _ in 0..events {
             let id = self.sequence;
+            let timestamp = in_order.wrapping_sub(self.disorder(id));
             let card = self.rng.below(self.spec.keys);
             let amount = self.rng.below(AMOUNT_CENTS);
             let merchant = self.rng.below(MERCHANTS);
@@ -269,9 +286,20 @@ impl GeneratorSource {
                 }
             }
             self.sequence = self.sequence.wrapping_add(1);
-            timestamp = timestamp.wrapping_add(step);
+            in_order = in_order.wrapping_add(step);
         }
         batch
+    }
+
+    /// How far event `sequence` is moved back in time: a function of the seed and the
+    /// sequence number only, apart from the draws of the values.
+    fn disorder(&self, sequence: u64) -> i64 {
+        if self.spec.disorder_ms <= 0 {
+            return 0;
+        }
+        let mut rng = SplitMix64::at(self.spec.seed ^ DISORDER_SALT, sequence);
+        // The remainder is at most `disorder_ms`, an i64.
+        rng.below(self.spec.disorder_ms as u64 + 1) as i64
     }
 
     /// Waits until the next event is due at `rate` events per second.
@@ -475,6 +503,48 @@ mod tests {
             let mut c = GeneratorSource::new(other);
             assert_ne!(collect(&mut c, 100).await, all, "the seed matters");
         }
+    }
+
+    #[tokio::test]
+    async fn disorder_moves_events_back_by_at_most_its_bound_and_seeks() {
+        let ordered = collect(
+            &mut GeneratorSource::new(spec(ValueShape::Compact, 2000)),
+            64,
+        )
+        .await;
+        let disordered_spec = GeneratorSpec {
+            disorder_ms: 5,
+            ..spec(ValueShape::Compact, 2000)
+        };
+        let disordered = collect(&mut GeneratorSource::new(disordered_spec.clone()), 64).await;
+        let mut shifts = std::collections::BTreeSet::new();
+        for (a, b) in ordered.iter().zip(disordered.iter()) {
+            assert_eq!((a.key, a.value), (b.key, b.value), "values are unchanged");
+            shifts.insert(a.timestamp - b.timestamp);
+        }
+        assert_eq!(
+            shifts,
+            (0..=5).collect(),
+            "every shift in 0..=5 occurs, no other"
+        );
+        assert!(
+            disordered
+                .timestamps()
+                .windows(2)
+                .any(|pair| pair[1] < pair[0]),
+            "out of order"
+        );
+        let mut resumed = GeneratorSource::new(disordered_spec);
+        resumed.seek(777);
+        assert_eq!(
+            collect(&mut resumed, 100).await,
+            disordered.slice(777..2000)
+        );
+        let negative = GeneratorSpec {
+            disorder_ms: -1,
+            ..GeneratorSpec::default()
+        };
+        assert!(negative.validate().is_err());
     }
 
     #[tokio::test]

@@ -3,17 +3,23 @@
 //! - [`file`](mod@file): JSON lines and CSV files in; JSON lines files out;
 //! - [`stdio`]: the same formats on stdin and stdout;
 //! - [`generator`]: deterministic events from a seed, for demos and benchmarks;
-//! - [`discard`]: a sink that only counts.
+//! - [`discard`]: a sink that only counts;
+//! - [`decode`] and [`format`]: lines into events and events into lines;
+//! - [`json_path`]: one field of a JSON value, for event times and keys.
 //!
-//! Sources decode at the edge: a record that does not decode becomes a
-//! [`DeadLetter`] with its position (line number) and the reason, and the rest flow on.
+//! Sources decode at the edge and give each event its time ([`crate::time::extract`]):
+//! a record that does not decode, or whose time field is missing or unreadable,
+//! becomes a [`DeadLetter`] with its position (line number) and the reason, and the
+//! rest flow on.
 
 mod csv;
+pub mod decode;
 pub mod discard;
 pub mod file;
 pub mod format;
 pub mod generator;
-mod json_text;
+pub mod json_path;
+pub(crate) mod json_text;
 pub mod stdio;
 
 use async_trait::async_trait;

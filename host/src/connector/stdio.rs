@@ -10,6 +10,7 @@ use super::file::{LineReader, READ_BUFFER};
 use super::format::{RecordFormat, SinkFormat, encode};
 use super::{ConnectorError, DeadLetterSink, Sink, Source};
 use crate::runtime::dead_letter::DeadLetter;
+use crate::time::TimestampSpec;
 
 /// Events read from standard input, decoded as in [`super::file::FileSource`]; ends
 /// when stdin does.
@@ -19,11 +20,11 @@ pub struct StdinSource {
 }
 
 impl StdinSource {
-    /// A source reading `format` lines from stdin.
-    pub fn new(format: RecordFormat) -> Self {
+    /// A source reading `format` lines from stdin, events timed by `timestamps`.
+    pub fn new(format: RecordFormat, timestamps: &TimestampSpec) -> Self {
         let reader = BufReader::with_capacity(READ_BUFFER, tokio::io::stdin());
         StdinSource {
-            lines: LineReader::new(reader, format, "stdin".to_owned()),
+            lines: LineReader::new(reader, format, timestamps, "stdin".to_owned()),
         }
     }
 }
@@ -142,7 +143,10 @@ mod tests {
 
     #[tokio::test]
     async fn stdio_connectors_describe_themselves_and_write() {
-        assert_eq!(StdinSource::new(RecordFormat::Csv).describe(), "stdin");
+        assert_eq!(
+            StdinSource::new(RecordFormat::Csv, &TimestampSpec::Ingestion).describe(),
+            "stdin"
+        );
         let mut sink = StdoutSink::new(SinkFormat::Value);
         assert_eq!(sink.describe(), "stdout");
         // An empty batch writes nothing, so the test output stays clean.
@@ -158,7 +162,12 @@ mod tests {
         // StdinSource is a LineReader over stdin; the same reader over bytes in memory
         // shows the decoding a pipe would see.
         let input: &[u8] = b"a,b\n1,2\n1\n";
-        let mut lines = LineReader::new(input, RecordFormat::Csv, "stdin".to_owned());
+        let mut lines = LineReader::new(
+            input,
+            RecordFormat::Csv,
+            &TimestampSpec::Ingestion,
+            "stdin".to_owned(),
+        );
         let mut dead = Vec::new();
         let batch = lines
             .next_batch(10, &mut dead)

@@ -1,8 +1,6 @@
 //! From a checked pipeline file to a runnable [`Pipeline`]: plugins loaded and
 //! started (so a bad plugin is refused before any event flows), connectors opened.
 
-use std::path::Path;
-
 use super::operator::Operator;
 use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
 use super::wasm_operator::WasmOperator;
@@ -17,6 +15,7 @@ use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{DeadLetterSink, Sink, Source};
 use crate::plugin::{PluginError, PluginLoader, PluginSpec};
+use crate::time::TimestampSpec;
 
 /// Why a pipeline could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +57,10 @@ pub async fn assemble(
             name: operator.name.clone(),
             plugin: plugin.identity().to_string(),
             parallelism: operator.parallelism,
+            key_by: operator.key_by.clone(),
             outputs: plugin.identity().outputs.clone(),
             factory: Box::new(move |subtask, stats| {
-                WasmOperator::new(factory_plugin.clone(), subtask, stats)
+                WasmOperator::new(factory_plugin.clone(), subtask.index, stats)
                     .map(|operator| Box::new(operator) as Box<dyn Operator>)
             }),
         });
@@ -73,19 +73,26 @@ pub async fn assemble(
         name: config.name.clone(),
         batch_size: config.runtime.batch_size,
         channel_capacity: config.runtime.channel_capacity,
-        source: open_source(&config.source).await?,
+        max_key_groups: config.runtime.max_key_groups,
+        source: open_source(&config.source, &config.event_time.timestamps).await?,
+        watermarks: config.event_time.watermarks,
         operators,
         sinks,
         dead_letters: open_dead_letters(&config.dead_letter).await?,
     })
 }
 
-async fn open_source(section: &SourceSection) -> Result<Box<dyn Source>, PipelineError> {
+async fn open_source(
+    section: &SourceSection,
+    timestamps: &TimestampSpec,
+) -> Result<Box<dyn Source>, PipelineError> {
     Ok(match section {
-        SourceSection::File { path, format } => {
-            Box::new(FileSource::open(path, record_format(*format, Some(path))).await?)
+        SourceSection::File { path, format, .. } => {
+            Box::new(FileSource::open(path, record_format(*format), timestamps).await?)
         }
-        SourceSection::Stdin { format } => Box::new(StdinSource::new(record_format(*format, None))),
+        SourceSection::Stdin { format, .. } => {
+            Box::new(StdinSource::new(record_format(*format), timestamps))
+        }
         SourceSection::Generator {
             count,
             rate,
@@ -94,6 +101,8 @@ async fn open_source(section: &SourceSection) -> Result<Box<dyn Source>, Pipelin
             shape,
             start_ms,
             step_ms,
+            disorder_ms,
+            ..
         } => {
             let defaults = GeneratorSpec::default();
             Box::new(GeneratorSource::new(GeneratorSpec {
@@ -107,6 +116,10 @@ async fn open_source(section: &SourceSection) -> Result<Box<dyn Source>, Pipelin
                 },
                 start_ms: start_ms.unwrap_or(defaults.start_ms),
                 step_ms: step_ms.unwrap_or(defaults.step_ms),
+                // Checked to fit when the file was loaded.
+                disorder_ms: disorder_ms.map_or(defaults.disorder_ms, |ms| {
+                    i64::try_from(ms).unwrap_or(i64::MAX)
+                }),
             }))
         }
     })
@@ -131,19 +144,12 @@ async fn open_dead_letters(
     })
 }
 
-/// The format named in the file, else guessed from the extension (`.csv`), else
+/// The format named (for a file, the configuration settles it by extension), else
 /// JSON lines.
-fn record_format(name: Option<RecordFormatName>, path: Option<&Path>) -> RecordFormat {
+fn record_format(name: Option<RecordFormatName>) -> RecordFormat {
     match name {
         Some(RecordFormatName::Csv) => RecordFormat::Csv,
-        Some(RecordFormatName::Jsonl) => RecordFormat::JsonLines,
-        None if path
-            .and_then(Path::extension)
-            .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) =>
-        {
-            RecordFormat::Csv
-        }
-        None => RecordFormat::JsonLines,
+        Some(RecordFormatName::Jsonl) | None => RecordFormat::JsonLines,
     }
 }
 

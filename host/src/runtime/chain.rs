@@ -1,17 +1,36 @@
 //! [`Chain`]: consecutive operators with the same parallelism, run by one subtask on
 //! a task thread of its own. Chaining saves a channel hop (and a thread switch) per
 //! operator: a batch goes through every operator of the chain in one pass.
+//!
+//! What a chain guarantees its operators and consumers:
+//! - batches reach the operators in the order of their input, each operator's output
+//!   going through the operators after it before the next message is handled;
+//! - `on_watermark` is called when the combined watermark of the chain's inputs
+//!   advances ([`InputWatermarks`]), and the watermark is forwarded after what the
+//!   operators emitted for it; when every input is idle, `Idle` is forwarded;
+//! - `on_processing_time` is called for every operator at most every
+//!   [`PROCESSING_TIME_INTERVAL`] after a message, and at least that often while no
+//!   message arrives (the receive wakes up for it, see [`TimedInbox`]);
+//! - when the next stage is keyed, the [`KeySelector`] keys the main output before it
+//!   leaves (events without a key are dead-lettered).
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use weir_batch::Timestamp;
+use weir_batch::{Batch, Timestamp};
 
-use super::channel::{Disconnected, Fanout, Inbox, InputTracker};
+use super::channel::{Disconnected, Fanout, InputTracker};
 use super::dead_letter::{DeadLetter, Origin};
-use super::message::Message;
+use super::key_selector::KeySelector;
+use super::message::{Envelope, Message};
 use super::operator::{Emitted, Operator, OperatorError};
-use super::watermarks::InputWatermarks;
+use super::timed_recv::{Received, TimedInbox};
+use super::watermarks::{Combined, InputWatermarks};
+use crate::connector::file::now_ms;
+
+/// How often operators get `on_processing_time`, about.
+pub const PROCESSING_TIME_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Why a chain subtask stopped before the end of its input.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +46,8 @@ pub enum ChainError {
 pub struct ChainOutputs {
     /// Consumers of the last operator's main output.
     pub main: Fanout,
+    /// Keys the main output when the next stage is keyed.
+    pub key_selector: Option<KeySelector>,
     /// Consumers of named outputs, by (operator index in the chain, output name).
     pub named: HashMap<(usize, String), Fanout>,
     /// The dead-letter output.
@@ -35,11 +56,13 @@ pub struct ChainOutputs {
 
 /// One subtask of a chain of operators.
 pub struct Chain {
-    pub(crate) name: String,
-    pub(crate) operators: Vec<Box<dyn Operator>>,
-    pub(crate) inbox: Inbox,
-    pub(crate) inputs: usize,
-    pub(crate) outputs: ChainOutputs,
+    name: String,
+    operators: Vec<Box<dyn Operator>>,
+    inbox: TimedInbox,
+    inputs: usize,
+    outputs: ChainOutputs,
+    /// Dead letters of the key selector, reused.
+    rejected: Vec<DeadLetter>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -51,7 +74,37 @@ impl std::fmt::Debug for Chain {
     }
 }
 
+/// Whether the chain goes on after a message.
+enum Flow {
+    Continue,
+    Ended,
+}
+
 impl Chain {
+    /// A chain subtask named `name` (for logs and errors) running `operators` on what
+    /// arrives in `inbox` from `inputs` upstream subtasks.
+    pub fn new(
+        name: String,
+        operators: Vec<Box<dyn Operator>>,
+        inbox: mpsc::Receiver<Envelope>,
+        inputs: usize,
+        outputs: ChainOutputs,
+    ) -> Self {
+        Chain {
+            name,
+            operators,
+            inbox: TimedInbox::new(inbox),
+            inputs,
+            outputs,
+            rejected: Vec::new(),
+        }
+    }
+
+    /// The chain's name, e.g. `parse+enrich[1]`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Runs until every input has ended (or a consumer is gone); blocks the thread.
     ///
     /// # Errors
@@ -60,35 +113,81 @@ impl Chain {
         let mut tracker = InputTracker::new(self.inputs);
         let mut watermarks = InputWatermarks::new(self.inputs);
         let mut scratch: Vec<Emitted> = self.operators.iter().map(|_| Emitted::default()).collect();
-        while let Some(envelope) = self.inbox.blocking_recv() {
-            match envelope.message {
-                Message::Batch(batch) if batch.is_empty() => {}
-                Message::Batch(batch) => self.process(0, batch, &mut scratch)?,
-                Message::Watermark(watermark) => {
-                    if let Some(advanced) = watermarks.update(envelope.input, watermark) {
-                        self.watermark(advanced, &mut scratch)?;
-                    }
-                }
-                Message::Barrier(barrier) => self.forward(&Message::Barrier(barrier))?,
-                Message::End => {
-                    if let Some(advanced) = watermarks.end(envelope.input) {
-                        self.watermark(advanced, &mut scratch)?;
-                    }
-                    if tracker.end(envelope.input) {
+        let mut last_tick = Instant::now();
+        loop {
+            let wait = PROCESSING_TIME_INTERVAL.saturating_sub(last_tick.elapsed());
+            match self.inbox.recv_timeout(wait) {
+                Received::Message(envelope) => {
+                    let flow =
+                        self.handle(envelope, &mut tracker, &mut watermarks, &mut scratch)?;
+                    if let Flow::Ended = flow {
                         return self.end(&mut scratch);
                     }
                 }
+                Received::Timeout => {}
+                // Every sender is gone without an `End`: an upstream task failed, and
+                // reports it.
+                Received::Closed => return Ok(()),
+            }
+            if last_tick.elapsed() >= PROCESSING_TIME_INTERVAL {
+                self.processing_time(&mut scratch)?;
+                last_tick = Instant::now();
             }
         }
-        // Every sender is gone without an `End`: an upstream task failed, and reports it.
-        Ok(())
+    }
+
+    fn handle(
+        &mut self,
+        envelope: Envelope,
+        tracker: &mut InputTracker,
+        watermarks: &mut InputWatermarks,
+        scratch: &mut [Emitted],
+    ) -> Result<Flow, ChainError> {
+        let input = envelope.input;
+        match envelope.message {
+            Message::Batch(batch) if batch.is_empty() => {}
+            Message::Batch(batch) => {
+                let combined = watermarks.active(input);
+                self.process(0, batch, scratch)?;
+                self.progress(combined, scratch)?;
+            }
+            Message::Watermark(watermark) => {
+                let combined = watermarks.update(input, watermark);
+                self.progress(combined, scratch)?;
+            }
+            Message::Idle => {
+                let combined = watermarks.idle(input);
+                self.progress(combined, scratch)?;
+            }
+            Message::Barrier(barrier) => self.forward(&Message::Barrier(barrier))?,
+            Message::End => {
+                let combined = watermarks.end(input);
+                self.progress(combined, scratch)?;
+                if tracker.end(input) {
+                    return Ok(Flow::Ended);
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn progress(
+        &mut self,
+        combined: Option<Combined>,
+        scratch: &mut [Emitted],
+    ) -> Result<(), ChainError> {
+        match combined {
+            Some(Combined::Advanced(watermark)) => self.watermark(watermark, scratch),
+            Some(Combined::Idle) => self.forward(&Message::Idle),
+            None => Ok(()),
+        }
     }
 
     /// Runs `batch` through the operators from `first` on.
     fn process(
         &mut self,
         first: usize,
-        batch: weir_batch::Batch,
+        batch: Batch,
         scratch: &mut [Emitted],
     ) -> Result<(), ChainError> {
         let mut batch = batch;
@@ -100,10 +199,7 @@ impl Chain {
                 return Ok(());
             }
         }
-        self.outputs
-            .main
-            .blocking_send_batch(batch)
-            .map_err(|error| self.disconnected(error))
+        self.send_main(batch)
     }
 
     fn watermark(
@@ -112,11 +208,19 @@ impl Chain {
         scratch: &mut [Emitted],
     ) -> Result<(), ChainError> {
         for index in 0..self.operators.len() {
-            let emitted = &mut scratch[index];
-            self.operators[index].on_watermark(watermark, emitted)?;
+            self.operators[index].on_watermark(watermark, &mut scratch[index])?;
             self.flush_emitted(index, scratch)?;
         }
         self.forward(&Message::Watermark(watermark))
+    }
+
+    fn processing_time(&mut self, scratch: &mut [Emitted]) -> Result<(), ChainError> {
+        let now = now_ms();
+        for index in 0..self.operators.len() {
+            self.operators[index].on_processing_time(now, &mut scratch[index])?;
+            self.flush_emitted(index, scratch)?;
+        }
+        Ok(())
     }
 
     fn end(mut self, scratch: &mut [Emitted]) -> Result<(), ChainError> {
@@ -136,11 +240,32 @@ impl Chain {
         } else if index + 1 < self.operators.len() {
             self.process(index + 1, batch, scratch)
         } else {
-            self.outputs
-                .main
-                .blocking_send_batch(batch)
-                .map_err(|error| self.disconnected(error))
+            self.send_main(batch)
         }
+    }
+
+    /// Sends the last operator's output on, keyed first when the next stage is.
+    fn send_main(&mut self, batch: Batch) -> Result<(), ChainError> {
+        let batch = match &mut self.outputs.key_selector {
+            Some(selector) => {
+                let keyed = selector.select(batch, &mut self.rejected);
+                for letter in self.rejected.drain(..) {
+                    self.outputs
+                        .dead_letters
+                        .blocking_send(letter)
+                        .map_err(|_| ChainError::Disconnected(self.name.clone()))?;
+                }
+                keyed
+            }
+            None => batch,
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.outputs
+            .main
+            .blocking_send_batch(batch)
+            .map_err(|error| self.disconnected(error))
     }
 
     fn forward(&mut self, message: &Message) -> Result<(), ChainError> {
@@ -197,3 +322,7 @@ impl Chain {
         ChainError::Disconnected(self.name.clone())
     }
 }
+
+#[cfg(test)]
+#[path = "chain_tests.rs"]
+mod tests;

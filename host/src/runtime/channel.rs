@@ -1,6 +1,8 @@
 //! Channels between tasks: bounded (so a slow consumer slows its producers down), one
 //! receiving queue per subtask, and [`Outlet`]s that spread a producer's batches over
-//! the consumer's subtasks.
+//! the consumer's subtasks: round-robin, or by key group in front of a keyed operator
+//! ([`Partitioning::KeyGroups`]). Watermarks, idleness, barriers and `End` are
+//! broadcast to every subtask.
 //!
 //! Sources and sinks are async tasks on tokio; operator chains run on task threads of
 //! their own (Wasm calls are synchronous and CPU-bound, and must not stall the I/O
@@ -11,6 +13,8 @@ use tokio::sync::mpsc;
 use weir_batch::Batch;
 
 use super::message::{Envelope, Message};
+use super::partition::KeyGroupSplitter;
+use crate::state::KeyGroup;
 
 /// The receiving end of a subtask's input queue.
 pub type Inbox = mpsc::Receiver<Envelope>;
@@ -34,6 +38,10 @@ pub enum Partitioning {
     /// Batch `n` goes to subtask `n mod parallelism`, starting at the producer's index
     /// (so parallel producers do not all start on subtask 0).
     RoundRobin,
+    /// Each event goes to the subtask that owns its key's key group (see
+    /// [`KeyGroupSplitter`]): a batch is split into one sub-batch per subtask, each in
+    /// the batch's order.
+    KeyGroups { max_key_groups: KeyGroup },
 }
 
 /// One producer subtask's connection to one consumer (all its subtasks).
@@ -44,6 +52,10 @@ pub struct Outlet {
     input: usize,
     partitioning: Partitioning,
     next: usize,
+    /// For [`Partitioning::KeyGroups`].
+    splitter: Option<KeyGroupSplitter>,
+    /// Sub-batches of the batch being sent, reused.
+    parts: Vec<(usize, Batch)>,
 }
 
 impl Outlet {
@@ -54,20 +66,36 @@ impl Outlet {
         partitioning: Partitioning,
     ) -> Self {
         let next = input % targets.len().max(1);
+        let splitter = match partitioning {
+            Partitioning::RoundRobin => None,
+            Partitioning::KeyGroups { max_key_groups } => {
+                Some(KeyGroupSplitter::new(max_key_groups, targets.len()))
+            }
+        };
         Outlet {
             targets,
             input,
             partitioning,
             next,
+            splitter,
+            parts: Vec::new(),
         }
     }
 
-    fn pick(&mut self) -> usize {
-        match self.partitioning {
-            Partitioning::RoundRobin => {
+    /// How this outlet spreads batches.
+    pub fn partitioning(&self) -> Partitioning {
+        self.partitioning
+    }
+
+    /// Fills `self.parts` with `(subtask, batch)` pairs for `batch`.
+    fn route(&mut self, batch: Batch) {
+        self.parts.clear();
+        match &mut self.splitter {
+            Some(splitter) => splitter.split(batch, &mut self.parts),
+            None => {
                 let target = self.next;
                 self.next = (self.next + 1) % self.targets.len();
-                target
+                self.parts.push((target, batch));
             }
         }
     }
@@ -79,7 +107,8 @@ impl Outlet {
         }
     }
 
-    /// Sends a batch to one subtask, waiting while its queue is full.
+    /// Sends a batch by the outlet's partitioning (to one subtask, or split by key
+    /// group), waiting while a queue is full.
     ///
     /// # Errors
     /// [`Disconnected`] when the consumer has stopped.
@@ -87,12 +116,16 @@ impl Outlet {
     /// # Cancel safety
     /// Not cancel safe: a cancelled send may lose the batch.
     pub async fn send_batch(&mut self, batch: Batch) -> Result<(), Disconnected> {
-        let target = self.pick();
-        let envelope = self.envelope(Message::Batch(batch));
-        self.targets[target]
-            .send(envelope)
-            .await
-            .map_err(|_| Disconnected)
+        self.route(batch);
+        for index in 0..self.parts.len() {
+            let (target, part) = std::mem::take(&mut self.parts[index]);
+            let envelope = self.envelope(Message::Batch(part));
+            self.targets[target]
+                .send(envelope)
+                .await
+                .map_err(|_| Disconnected)?;
+        }
+        Ok(())
     }
 
     /// Sends `message` to every subtask (watermarks, barriers, end).
@@ -118,11 +151,15 @@ impl Outlet {
     /// # Panics
     /// When called from async code (tokio forbids blocking there).
     pub fn blocking_send_batch(&mut self, batch: Batch) -> Result<(), Disconnected> {
-        let target = self.pick();
-        let envelope = self.envelope(Message::Batch(batch));
-        self.targets[target]
-            .blocking_send(envelope)
-            .map_err(|_| Disconnected)
+        self.route(batch);
+        for index in 0..self.parts.len() {
+            let (target, part) = std::mem::take(&mut self.parts[index]);
+            let envelope = self.envelope(Message::Batch(part));
+            self.targets[target]
+                .blocking_send(envelope)
+                .map_err(|_| Disconnected)?;
+        }
+        Ok(())
     }
 
     /// As [`Outlet::broadcast`], from a task thread.
@@ -149,10 +186,12 @@ pub struct Fanout {
 }
 
 impl Fanout {
+    /// A fanout to the consumers of `outlets`.
     pub fn new(outlets: Vec<Outlet>) -> Self {
         Fanout { outlets }
     }
 
+    /// Whether no consumer reads this output.
     pub fn is_empty(&self) -> bool {
         self.outlets.is_empty()
     }
@@ -208,6 +247,7 @@ pub struct InputTracker {
 }
 
 impl InputTracker {
+    /// A tracker of `inputs` inputs, none ended.
     pub fn new(inputs: usize) -> Self {
         InputTracker {
             ended: vec![false; inputs],
@@ -259,6 +299,66 @@ mod tests {
             }
             assert_eq!(batches, 2, "6 batches over 3 subtasks");
         }
+    }
+
+    #[tokio::test]
+    async fn key_groups_split_batches_and_broadcast_the_rest() {
+        let (senders, mut inboxes) = inboxes(3, 8);
+        let mut outlet = Outlet::new(
+            senders,
+            0,
+            Partitioning::KeyGroups {
+                max_key_groups: 128,
+            },
+        );
+        let mut batch = Batch::default();
+        for index in 0..60 {
+            batch.push(Some(format!("key-{}", index % 12).as_bytes()), b"v", index);
+        }
+        outlet.send_batch(batch).await.expect("open");
+        outlet.broadcast(Message::Idle).await.expect("open");
+        outlet.broadcast(Message::End).await.expect("open");
+        let mut owner = std::collections::HashMap::new();
+        let mut total = 0;
+        for (subtask, inbox) in inboxes.iter_mut().enumerate() {
+            let mut messages = Vec::new();
+            while let Some(envelope) = inbox.recv().await {
+                let end = envelope.message == Message::End;
+                messages.push(envelope.message);
+                if end {
+                    break;
+                }
+            }
+            let (batches, last_two) = messages.split_at(messages.len() - 2);
+            assert_eq!(
+                last_two,
+                [Message::Idle, Message::End],
+                "broadcast to every subtask"
+            );
+            for message in batches {
+                let Message::Batch(part) = message else {
+                    panic!("{message:?}");
+                };
+                assert!(part.timestamps().windows(2).all(|pair| pair[0] < pair[1]));
+                for event in part.iter() {
+                    let key = event.key.expect("keyed").to_vec();
+                    assert_eq!(
+                        *owner.entry(key).or_insert(subtask),
+                        subtask,
+                        "one subtask per key"
+                    );
+                    total += 1;
+                }
+            }
+        }
+        assert_eq!(total, 60);
+        assert!(
+            owner
+                .values()
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+                > 1
+        );
     }
 
     #[test]

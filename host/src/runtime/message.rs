@@ -2,12 +2,14 @@
 //!
 //! The set is the one the runtime needs for event time and checkpoints, not only for
 //! what runs today: data ([`Message::Batch`]), progress of event time
-//! ([`Message::Watermark`]), checkpoint barriers ([`Message::Barrier`]) and the end of
-//! a bounded stream ([`Message::End`]).
+//! ([`Message::Watermark`]), idleness ([`Message::Idle`]), checkpoint barriers
+//! ([`Message::Barrier`]) and the end of a bounded stream ([`Message::End`]).
 //!
 //! Laws every channel keeps (checked by the receiving side, tested as properties):
 //! - messages of one input arrive in the order they were sent;
 //! - a watermark never goes backwards on one input;
+//! - an input is idle from an `Idle` until its next `Batch` or `Watermark`; while idle
+//!   it does not hold back the receiver's watermark;
 //! - a barrier separates what belongs to checkpoint `n` from what comes after it: no
 //!   batch sent after a barrier is delivered before it;
 //! - `End` is the last message of an input; the end of a bounded source is also a
@@ -31,6 +33,9 @@ pub enum Message {
     Batch(Batch),
     /// No event with a time `<=` this one will follow on this input.
     Watermark(Timestamp),
+    /// This input is idle (its source has been silent for a while) until its next
+    /// `Batch` or `Watermark`: the receiver's watermark may advance without it.
+    Idle,
     /// Everything before belongs to the checkpoint; everything after, to the next.
     Barrier(Barrier),
     /// The input has ended.
@@ -42,6 +47,7 @@ pub enum Message {
 /// inputs) and barrier alignment need to know which input a message came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// The sender's index among the receiver's inputs.
     pub input: usize,
     pub message: Message,
 }

@@ -1,13 +1,18 @@
 //! The runtime: operators, the tasks that run them, the channels between tasks, and
 //! the pipeline graph.
 //!
-//! - [`message`]: what flows on channels (batches, watermarks, barriers, end);
-//! - [`channel`]: bounded queues and the outlets that spread batches over subtasks;
+//! - [`message`]: what flows on channels (batches, watermarks, idleness, barriers, end);
+//! - [`channel`]: bounded queues and the outlets that spread batches over subtasks,
+//!   round-robin or by key group ([`partition`]);
+//! - [`key_selector`]: the keys of a keyed operator's input (`key_by`);
 //! - [`operator`]: the host-side operator contract; [`wasm_operator`] runs a plugin;
-//! - [`chain`]: chained operators on a task thread;
+//!   [`subtask`]: what an operator instance learns about its place;
+//! - [`chain`]: chained operators on a task thread ([`timed_recv`] wakes it for
+//!   processing time);
+//! - [`source_task`] and [`sink_task`]: the tasks at both ends; [`plan`]: stages;
 //! - [`dead_letter`]: records that could not be processed, with the reason;
 //! - [`stats`]: live counters and the closing summary;
-//! - [`watermarks`]: the minimum over a task's inputs.
+//! - [`watermarks`]: the minimum over a task's inputs, aware of idle ones.
 
 pub mod assemble;
 pub mod chain;
@@ -15,10 +20,17 @@ pub mod channel;
 pub mod dead_letter;
 pub mod keyed_operator;
 pub mod keyed_store;
+pub mod key_selector;
 pub mod message;
 pub mod operator;
+pub mod partition;
 pub mod pipeline;
+mod plan;
+mod sink_task;
+pub mod source_task;
 pub mod stats;
+pub mod subtask;
+pub mod timed_recv;
 pub mod wasm_operator;
 pub mod wasm_window;
 pub mod watermarks;

@@ -52,9 +52,9 @@ pub trait Operator: Send {
         Ok(())
     }
 
-    /// Called on the chain's clock ticks (every ~100–200 ms of wall time) with the
-    /// host's clock in ms since the Unix epoch: processing-time timers and early
-    /// window firings. Never for event-time decisions.
+    /// Called periodically with the wall-clock time (ms since the Unix epoch), at
+    /// least every few hundred milliseconds even when no message arrives: for
+    /// processing-time timers and early firings.
     ///
     /// # Errors
     /// As for [`Operator::process`].

@@ -1,30 +1,42 @@
 //! [`Pipeline`]: a source, operators and sinks wired together and run to the end.
 //!
-//! The physical graph: the source is one async task; operators are grouped into
-//! chains (consecutive operators with the same parallelism), each chain subtask a task
-//! thread; sinks and the dead-letter sink are async tasks. Between stages, bounded
-//! channels spread batches round-robin over the next stage's subtasks; watermarks,
-//! barriers and `End` are broadcast to all of them.
+//! The physical graph: the source is one async task ([`super::source_task`]), which
+//! times events and sends watermarks; operators are grouped into chains
+//! ([`super::plan`]), each chain subtask a task thread; sinks and the dead-letter sink
+//! are async tasks. Between stages, bounded channels spread batches round-robin over
+//! the next stage's subtasks, or by key group when that stage is keyed (after the
+//! producer has keyed them, [`super::key_selector`]); watermarks, idleness, barriers
+//! and `End` are broadcast to all of them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use super::chain::{Chain, ChainError, ChainOutputs};
-use super::channel::{Fanout, Inbox, InputTracker, Outlet, Partitioning, inboxes};
+use super::channel::{Fanout, Outlet, Partitioning, inboxes};
 use super::dead_letter::DeadLetter;
-use super::message::{Envelope, Message};
+use super::key_selector::{KeyBy, KeySelector};
+use super::message::Envelope;
 use super::operator::{Operator, OperatorError};
+use super::plan::{StagePlan, check_routes, plan_stages};
+use super::sink_task::{report_progress, run_dead_letters, run_sink};
+use super::source_task::SourceTask;
 use super::stats::{OperatorStats, PipelineStats};
+use super::subtask::SubtaskInfo;
 use crate::config::Route;
 use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
+use crate::state::KeyGroup;
+use crate::time::WatermarkSpec;
 
-/// Makes the operator instance of one subtask.
+/// Makes the operator instance of one subtask, told which subtask it is and which key
+/// groups it owns.
 pub type OperatorFactory = Box<
-    dyn Fn(usize, Arc<OperatorStats>) -> Result<Box<dyn Operator>, OperatorError> + Send + Sync,
+    dyn Fn(SubtaskInfo, Arc<OperatorStats>) -> Result<Box<dyn Operator>, OperatorError>
+        + Send
+        + Sync,
 >;
 
 /// One operator of a pipeline.
@@ -33,6 +45,9 @@ pub struct OperatorSpec {
     /// `name@version+hash` of its plugin, or `native`.
     pub plugin: String,
     pub parallelism: usize,
+    /// What its input is keyed by, for a keyed operator: its stage then begins with a
+    /// key-group exchange.
+    pub key_by: Option<KeyBy>,
     /// Named outputs the operator may emit to.
     pub outputs: Vec<String>,
     pub factory: OperatorFactory,
@@ -44,6 +59,7 @@ impl std::fmt::Debug for OperatorSpec {
             .field("name", &self.name)
             .field("plugin", &self.plugin)
             .field("parallelism", &self.parallelism)
+            .field("key_by", &self.key_by)
             .finish_non_exhaustive()
     }
 }
@@ -55,7 +71,11 @@ pub struct Pipeline {
     pub batch_size: usize,
     /// Messages a channel holds before its producer waits.
     pub channel_capacity: usize,
+    /// Key groups of keyed operators.
+    pub max_key_groups: KeyGroup,
     pub source: Box<dyn Source>,
+    /// How the source's watermarks follow its events' times.
+    pub watermarks: WatermarkSpec,
     pub operators: Vec<OperatorSpec>,
     pub sinks: Vec<(Route, Box<dyn Sink>)>,
     pub dead_letters: Box<dyn DeadLetterSink>,
@@ -103,28 +123,6 @@ impl RunReport {
     }
 }
 
-/// Consecutive operators with one parallelism.
-struct StagePlan {
-    operators: std::ops::Range<usize>,
-    parallelism: usize,
-}
-
-fn plan_stages(operators: &[OperatorSpec]) -> Vec<StagePlan> {
-    let mut stages: Vec<StagePlan> = Vec::new();
-    for (index, operator) in operators.iter().enumerate() {
-        match stages.last_mut() {
-            Some(stage) if stage.parallelism == operator.parallelism => {
-                stage.operators.end = index + 1
-            }
-            _ => stages.push(StagePlan {
-                operators: index..index + 1,
-                parallelism: operator.parallelism,
-            }),
-        }
-    }
-    stages
-}
-
 impl Pipeline {
     /// Runs the pipeline until its source ends and every sink has finished.
     ///
@@ -137,7 +135,9 @@ impl Pipeline {
             name,
             batch_size,
             channel_capacity,
-            mut source,
+            max_key_groups,
+            source,
+            watermarks,
             operators,
             sinks,
             dead_letters,
@@ -187,6 +187,26 @@ impl Pipeline {
                     .collect(),
             )
         };
+        // What feeds stage `index` from producer subtask `input`: its outlet, and the
+        // key selector the producer runs when the stage is keyed.
+        let stage_entry = |index: usize, input: usize| {
+            let stage: &StagePlan = &stages[index];
+            let first = &operators[stage.operators.start];
+            let (partitioning, selector) = match (&first.key_by, stage.keyed) {
+                (Some(key_by), true) => (
+                    Partitioning::KeyGroups { max_key_groups },
+                    Some(KeySelector::new(
+                        key_by.clone(),
+                        &first.name,
+                        &first.plugin,
+                        operator_stats[stage.operators.start].clone(),
+                    )),
+                ),
+                _ => (Partitioning::RoundRobin, None),
+            };
+            let outlet = Outlet::new(stage_senders[index].clone(), input, partitioning);
+            (Fanout::new(vec![outlet]), selector)
+        };
 
         // Chains: build every subtask's operators first, so that a plugin that cannot
         // start fails the pipeline before any thread runs.
@@ -198,20 +218,22 @@ impl Pipeline {
                 stages[stage_index - 1].parallelism
             };
             for (subtask, inbox) in inboxes.into_iter().enumerate() {
+                let info = if stage.keyed {
+                    SubtaskInfo::keyed(subtask, stage.parallelism, max_key_groups)
+                } else {
+                    SubtaskInfo::unkeyed(subtask, stage.parallelism, max_key_groups)
+                };
                 let mut chain_operators: Vec<Box<dyn Operator>> = Vec::new();
                 for index in stage.operators.clone() {
                     chain_operators.push((operators[index].factory)(
-                        subtask,
+                        info.clone(),
                         operator_stats[index].clone(),
                     )?);
                 }
-                let main = match stage_senders.get(stage_index + 1) {
-                    Some(next) => Fanout::new(vec![Outlet::new(
-                        next.clone(),
-                        subtask,
-                        Partitioning::RoundRobin,
-                    )]),
-                    None => sink_outlets(&|route| *route == Route::Main, subtask),
+                let (main, key_selector) = if stage_index + 1 < stages.len() {
+                    stage_entry(stage_index + 1, subtask)
+                } else {
+                    (sink_outlets(&|route| *route == Route::Main, subtask), None)
                 };
                 let mut named = HashMap::new();
                 for index in stage.operators.clone() {
@@ -234,32 +256,30 @@ impl Pipeline {
                         .collect::<Vec<_>>()
                         .join("+")
                 );
-                chains.push(Chain {
-                    name: chain_name,
-                    operators: chain_operators,
+                chains.push(Chain::new(
+                    chain_name,
+                    chain_operators,
                     inbox,
                     inputs,
-                    outputs: ChainOutputs {
+                    ChainOutputs {
                         main,
+                        key_selector,
                         named,
                         dead_letters: dead_letter_sender.clone(),
                     },
-                });
+                ));
             }
         }
-        let mut source_fanout = match stage_senders.first() {
-            Some(first) => Fanout::new(vec![Outlet::new(
-                first.clone(),
-                0,
-                Partitioning::RoundRobin,
-            )]),
-            None => sink_outlets(&|route| *route == Route::Main, 0),
+        let (source_fanout, source_selector) = if stages.is_empty() {
+            (sink_outlets(&|route| *route == Route::Main, 0), None)
+        } else {
+            stage_entry(0, 0)
         };
         drop(stage_senders);
 
         let mut chain_threads = Vec::new();
         for chain in chains {
-            let thread_name = format!("weir-{}", chain.name);
+            let thread_name = format!("weir-{}", chain.name());
             let handle = std::thread::Builder::new()
                 .name(thread_name.clone())
                 .spawn(move || chain.run())
@@ -288,15 +308,17 @@ impl Pipeline {
             .then(|| tokio::spawn(report_progress(name.clone(), stats.clone())));
 
         // The source runs here, in this task.
-        let source_result = run_source(
-            &mut *source,
-            &mut source_fanout,
-            dead_letter_sender,
+        let source_result = SourceTask {
+            source,
+            fanout: source_fanout,
+            key_selector: source_selector,
+            dead_letters: dead_letter_sender,
             batch_size,
-            &stats,
-        )
+            watermarks,
+            stats: stats.clone(),
+        }
+        .run()
         .await;
-        drop(source_fanout);
 
         let mut errors: Vec<PipelineError> = Vec::new();
         if let Err(error) = source_result {
@@ -342,130 +364,5 @@ impl Pipeline {
                 elapsed: started.elapsed(),
             }),
         }
-    }
-}
-
-/// Every `from` must name an output its operator declares.
-fn check_routes(
-    operators: &[OperatorSpec],
-    sinks: &[(Route, Box<dyn Sink>)],
-) -> Result<(), PipelineError> {
-    for (route, sink) in sinks {
-        if let Route::Named { operator, output } = route {
-            let spec = operators.get(*operator).ok_or_else(|| {
-                PipelineError::Graph(format!(
-                    "sink {} reads operator #{operator}, which does not exist",
-                    sink.describe()
-                ))
-            })?;
-            if !spec.outputs.contains(output) {
-                return Err(PipelineError::Graph(format!(
-                    "sink {} reads output `{output}` of operator `{}`, whose plugin {} declares only {:?}",
-                    sink.describe(),
-                    spec.name,
-                    spec.plugin,
-                    spec.outputs
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn run_source(
-    source: &mut dyn Source,
-    fanout: &mut Fanout,
-    dead_letter_sender: mpsc::Sender<DeadLetter>,
-    batch_size: usize,
-    stats: &PipelineStats,
-) -> Result<(), PipelineError> {
-    let describe = source.describe();
-    let stopped = |_| PipelineError::Task(describe.clone(), "downstream stopped".into());
-    let mut dead_letters = Vec::new();
-    loop {
-        let next = source.next_batch(batch_size, &mut dead_letters).await?;
-        stats
-            .source_dead_lettered
-            .fetch_add(dead_letters.len() as u64, Relaxed);
-        for letter in dead_letters.drain(..) {
-            dead_letter_sender.send(letter).await.map_err(|_| {
-                PipelineError::Task(describe.clone(), "dead-letter sink stopped".into())
-            })?;
-        }
-        match next {
-            Some(batch) if batch.is_empty() => {}
-            Some(batch) => {
-                stats.events_read.fetch_add(batch.len() as u64, Relaxed);
-                fanout.send_batch(batch).await.map_err(stopped)?;
-            }
-            None => {
-                // End of a bounded source: event time is complete, every window fires.
-                fanout
-                    .broadcast(Message::Watermark(i64::MAX))
-                    .await
-                    .map_err(stopped)?;
-                fanout.broadcast(Message::End).await.map_err(stopped)?;
-                return Ok(());
-            }
-        }
-    }
-}
-
-async fn run_sink(
-    mut sink: Box<dyn Sink>,
-    mut inbox: Inbox,
-    inputs: usize,
-    stats: Arc<PipelineStats>,
-    index: usize,
-) -> Result<(), PipelineError> {
-    let mut tracker = InputTracker::new(inputs);
-    while let Some(envelope) = inbox.recv().await {
-        match envelope.message {
-            Message::Batch(batch) => {
-                sink.write(&batch).await?;
-                stats.sinks[index].1.fetch_add(batch.len() as u64, Relaxed);
-            }
-            Message::Watermark(_) | Message::Barrier(_) => {}
-            Message::End => {
-                if tracker.end(envelope.input) {
-                    sink.finish().await?;
-                    return Ok(());
-                }
-            }
-        }
-    }
-    // Producers are gone without `End`: they failed and report it; keep what we have.
-    sink.finish().await?;
-    Ok(())
-}
-
-async fn run_dead_letters(
-    mut sink: Box<dyn DeadLetterSink>,
-    mut inbox: mpsc::Receiver<DeadLetter>,
-    stats: Arc<PipelineStats>,
-) -> Result<(), PipelineError> {
-    while let Some(letter) = inbox.recv().await {
-        sink.write(&letter).await?;
-        stats.dead_letters_written.fetch_add(1, Relaxed);
-    }
-    sink.finish().await?;
-    Ok(())
-}
-
-async fn report_progress(name: String, stats: Arc<PipelineStats>) {
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    ticker.tick().await;
-    let mut last = 0;
-    loop {
-        ticker.tick().await;
-        let read = stats.events_read.load(Relaxed);
-        let dead = stats.dead_letters_written.load(Relaxed);
-        eprintln!(
-            "[{name}] {:>6.1} s: {read} events read ({} /s), {dead} dead letters",
-            started.elapsed().as_secs_f64(),
-            read - last
-        );
-        last = read;
     }
 }

@@ -1,10 +1,21 @@
-//! Event time at the sources: watermark generation per partition or split.
+//! Event time at the sources: where each event's time comes from, and the watermarks
+//! that say how far event time has progressed.
 //!
-//! Groundwork for the event-time runtime: the generators are pure logic, driven by
-//! the events a source reads and by a processing-time clock it passes in, so they are
-//! tested without sleeping. Chains already combine watermarks across inputs
-//! ([`crate::runtime::watermarks`]).
+//! - [`extract`]: timestamps from a field, a CSV column, a header, or ingestion time;
+//! - [`rfc3339`]: the date-time strings a timestamp field may hold;
+//! - [`generator`]: the watermark of one split (bounded out-of-orderness, idleness);
+//! - [`source`]: the watermark of a source, over its splits.
+//!
+//! The generators are pure logic, driven by the events a source reads and by a
+//! processing-time clock passed in, so they are tested without sleeping. The source
+//! task ([`crate::runtime::source_task`]) drives them; chains combine watermarks across
+//! their inputs ([`crate::runtime::watermarks`]).
 
+pub mod extract;
 pub mod generator;
+pub mod rfc3339;
+pub mod source;
 
+pub use extract::{TimeUnit, TimestampSpec};
 pub use generator::{WatermarkGenerator, WatermarkUpdate};
+pub use source::{SourceProgress, SourceWatermarks, WatermarkSpec};

@@ -1,0 +1,169 @@
+//! Checks of event time and keys in pipeline files: what loads, and errors that point
+//! at the line of the key at fault.
+
+use std::path::Path;
+
+use super::*;
+use crate::connector::json_path::FieldPath;
+use crate::runtime::key_selector::KeyBy;
+use crate::time::{TimeUnit, TimestampSpec, WatermarkSpec};
+
+const SOURCE: &str = "[source]\ntype = \"file\"\npath = \"in.jsonl\"\n";
+const REST: &str =
+    "\n[[operator]]\nname = \"f\"\nplugin = \"f.wasm\"\n\n[[sink]]\ntype = \"stdout\"\n";
+
+fn load(text: &str) -> Result<PipelineConfig, ConfigError> {
+    load_str(Path::new("p.toml"), text)
+}
+
+/// The error of `text`, with the line it points at (1-based).
+fn error_line(text: &str) -> (usize, String) {
+    let error = load(text).expect_err("the file is wrong");
+    let line = error.position.map_or(0, |(line, _)| line);
+    (line, error.message)
+}
+
+/// The 1-based line of the first line of `text` that starts with `start`.
+fn line_of(text: &str, start: &str) -> usize {
+    text.lines()
+        .position(|line| line.starts_with(start))
+        .map_or(0, |index| index + 1)
+}
+
+#[test]
+fn event_time_from_a_field_with_watermark_settings() {
+    let text = format!(
+        "{SOURCE}[source.event_time]\nfield = \"meta.ts\"\nunit = \"s\"\nwatermark_delay_ms = 500\nidle_timeout_ms = 10000\n{REST}"
+    );
+    let config = load(&text).expect("valid");
+    assert_eq!(
+        config.event_time,
+        SourceTime {
+            timestamps: TimestampSpec::Field {
+                field: "meta.ts".into(),
+                unit: TimeUnit::Seconds
+            },
+            watermarks: WatermarkSpec {
+                delay_ms: 500,
+                idle_timeout_ms: Some(10_000)
+            },
+        }
+    );
+    let plain = load(&format!("{SOURCE}{REST}")).expect("valid");
+    assert_eq!(plain.event_time, SourceTime::default(), "ingestion time");
+    assert_eq!(plain.runtime.max_key_groups, 128);
+    assert_eq!(plain.operators[0].key_by, None);
+}
+
+#[test]
+fn event_time_keys_are_checked_at_their_line() {
+    for (table, at, wanted) in [
+        (
+            "field = \"ts\"\nwatermark_delay = 5\n",
+            "watermark_delay",
+            "unknown field `watermark_delay`",
+        ),
+        (
+            "field = \"ts\"\nunit = \"min\"\n",
+            "unit",
+            "unknown variant `min`",
+        ),
+        (
+            "field = \"ts\"\nheader = \"ts\"\n",
+            "header",
+            "alternatives",
+        ),
+        ("header = \"ts\"\n", "header", "carry no headers"),
+        ("idle_timeout_ms = 0\n", "idle_timeout_ms", "at least 1"),
+        ("unit = \"s\"\n", "unit", "ingestion time needs none"),
+        ("field = \"a..b\"\n", "field", "not a field path"),
+        ("field = 3\n", "field", "expected a string"),
+    ] {
+        let text = format!("{SOURCE}\n[source.event_time]\n{table}{REST}");
+        let (line, message) = error_line(&text);
+        assert_eq!(line, line_of(&text, at), "{table}: {message}");
+        assert!(message.contains(wanted), "{table}: {message}");
+    }
+    let inline = format!("{SOURCE}event_time = {{ field = \"ts\", bogus = 1 }}\n{REST}");
+    let (line, message) = error_line(&inline);
+    assert_eq!(line, line_of(&inline, "event_time"), "{message}");
+    assert!(message.contains("unknown field `bogus`"), "{message}");
+}
+
+#[test]
+fn csv_fields_are_column_names_and_generators_keep_their_times() {
+    let csv =
+        "[source]\ntype = \"file\"\npath = \"in.csv\"\n[source.event_time]\nfield = \"a..b\"\n";
+    let config = load(&format!("{csv}{REST}")).expect("a CSV column may have any name");
+    assert!(matches!(
+        config.source,
+        SourceSection::File {
+            format: Some(RecordFormatName::Csv),
+            ..
+        }
+    ));
+    assert_eq!(
+        config.event_time.timestamps,
+        TimestampSpec::Field {
+            field: "a..b".into(),
+            unit: TimeUnit::Millis
+        }
+    );
+    let generator = "[source]\ntype = \"generator\"\ndisorder_ms = 20\n\n[source.event_time]\nwatermark_delay_ms = 20\n";
+    let config = load(&format!("{generator}{REST}")).expect("valid");
+    assert!(matches!(
+        config.source,
+        SourceSection::Generator {
+            disorder_ms: Some(20),
+            ..
+        }
+    ));
+    assert_eq!(config.event_time.watermarks.delay_ms, 20);
+    let text = format!("{generator}field = \"ts\"\n{REST}");
+    let (line, message) = error_line(&text);
+    assert_eq!(line, line_of(&text, "field"));
+    assert!(
+        message.contains("generated events carry their own times"),
+        "{message}"
+    );
+}
+
+#[test]
+fn key_by_and_max_key_groups() {
+    let text = format!(
+        "[runtime]\nmax_key_groups = 512\n{SOURCE}\n\
+         [[operator]]\nname = \"f\"\nplugin = \"f.wasm\"\n\n\
+         [[operator]]\nname = \"by-user\"\nplugin = \"f.wasm\"\nkey_by = \"user.id\"\n\n\
+         [[operator]]\nname = \"by-key\"\nplugin = \"g.wasm\"\nkey_by = \"$key\"\n\n\
+         [[sink]]\ntype = \"stdout\"\n"
+    );
+    let config = load(&text).expect("valid");
+    assert_eq!(config.runtime.max_key_groups, 512);
+    assert_eq!(
+        config.operators[1].key_by,
+        Some(KeyBy::Field(FieldPath::parse("user.id")))
+    );
+    assert_eq!(config.operators[2].key_by, Some(KeyBy::EventKey));
+
+    for (value, wanted) in [
+        ("0", "between 1 and 32768, not 0"),
+        ("40000", "between 1 and 32768, not 40000"),
+        ("70000", "expected u16"),
+    ] {
+        let text = format!("[runtime]\nbatch_size = 10\nmax_key_groups = {value}\n{SOURCE}{REST}");
+        let (line, message) = error_line(&text);
+        assert_eq!(line, 3, "{value}: {message}");
+        assert!(message.contains(wanted), "{value}: {message}");
+    }
+    let text = format!(
+        "{SOURCE}{}",
+        REST.replace(
+            "plugin = \"f.wasm\"\n",
+            "plugin = \"f.wasm\"\nparallelism = 2\nkey_by = \"user.\"\n"
+        )
+    );
+    let (line, message) = error_line(&text);
+    assert_eq!(line, line_of(&text, "key_by"), "{message}");
+    assert!(message.starts_with("operator `f`: `key_by`:"), "{message}");
+    assert!(message.contains("\"$key\""), "{message}");
+}

@@ -1,0 +1,222 @@
+//! The source task: reads batches, gives the source's watermarks, keys events for a
+//! keyed first stage, and sends it all downstream.
+//!
+//! The source's reads run in a task of their own that hands batches over a channel
+//! of one; this task `select!`s on that channel and on an interval of
+//! [`WATERMARK_INTERVAL`]. So watermarks and idleness are reported while the source
+//! is silent (a quiet stdin, a slow generator), and no read is ever cancelled halfway
+//! (both futures raced are cancel safe: `recv` and `tick`).
+//!
+//! Laws (tested below):
+//! - a batch is sent before the watermark its events moved; watermarks only advance;
+//! - when every split has been silent for the idle timeout, `Idle` is sent, once, and
+//!   the next batch makes the source active again;
+//! - the end of a bounded source is a watermark of +∞ (`Timestamp::MAX`), then `End`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+use weir_batch::{Batch, Timestamp};
+
+use super::channel::Fanout;
+use super::dead_letter::DeadLetter;
+use super::key_selector::KeySelector;
+use super::message::Message;
+use super::pipeline::PipelineError;
+use super::stats::PipelineStats;
+use crate::connector::{ConnectorError, Source};
+use crate::time::{SourceProgress, SourceWatermarks, WatermarkSpec};
+
+/// How often a source polls its watermark generators while it reads nothing.
+pub const WATERMARK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The split a batch came from; every source has one split today (a Kafka source
+/// will have one per partition, each with its own watermark generator).
+const ONLY_SPLIT: usize = 0;
+
+/// A source and where its output goes.
+pub(crate) struct SourceTask {
+    pub source: Box<dyn Source>,
+    pub fanout: Fanout,
+    /// Keys events when the first stage is keyed.
+    pub key_selector: Option<KeySelector>,
+    pub dead_letters: mpsc::Sender<DeadLetter>,
+    pub batch_size: usize,
+    pub watermarks: WatermarkSpec,
+    pub stats: Arc<PipelineStats>,
+}
+
+/// One read of the source, handed from the reader task.
+enum Read {
+    Batch(Batch, Vec<DeadLetter>),
+    End(Vec<DeadLetter>),
+    Failed(ConnectorError),
+}
+
+impl SourceTask {
+    /// Runs the source to its end (or until downstream stops).
+    ///
+    /// # Errors
+    /// The source's own failure, or a downstream task that stopped.
+    pub(crate) async fn run(self) -> Result<(), PipelineError> {
+        let SourceTask {
+            mut source,
+            fanout,
+            key_selector,
+            dead_letters,
+            batch_size,
+            watermarks,
+            stats,
+        } = self;
+        let describe = source.describe();
+        let clock = SourceWatermarks::new(1, watermarks)
+            .map_err(|why| PipelineError::Task(describe.clone(), why))?;
+        let (handover, reads) = mpsc::channel(1);
+        let reader = tokio::spawn(async move {
+            loop {
+                let mut letters = Vec::new();
+                let read = match source.next_batch(batch_size, &mut letters).await {
+                    Ok(Some(batch)) => Read::Batch(batch, letters),
+                    Ok(None) => Read::End(letters),
+                    Err(error) => Read::Failed(error),
+                };
+                let last = !matches!(read, Read::Batch(..));
+                if handover.send(read).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        let mut pump = Pump {
+            describe,
+            fanout,
+            key_selector,
+            dead_letters,
+            rejected: Vec::new(),
+            stats,
+            clock,
+            started: Instant::now(),
+        };
+        let result = pump.run(reads).await;
+        // Stops a read that waits for ever (stdin) once the pipeline is done with it.
+        reader.abort();
+        result
+    }
+}
+
+/// The loop of the source task.
+struct Pump {
+    describe: String,
+    fanout: Fanout,
+    key_selector: Option<KeySelector>,
+    dead_letters: mpsc::Sender<DeadLetter>,
+    rejected: Vec<DeadLetter>,
+    stats: Arc<PipelineStats>,
+    clock: SourceWatermarks,
+    /// Processing time, for idleness, counts from here.
+    started: Instant,
+}
+
+impl Pump {
+    async fn run(&mut self, mut reads: mpsc::Receiver<Read>) -> Result<(), PipelineError> {
+        let mut ticker = tokio::time::interval(WATERMARK_INTERVAL);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                read = reads.recv() => match read {
+                    Some(Read::Batch(batch, letters)) => {
+                        self.source_dead_letters(letters).await?;
+                        self.batch(batch).await?;
+                    }
+                    Some(Read::End(letters)) => {
+                        self.source_dead_letters(letters).await?;
+                        // End of a bounded source: event time is complete, every
+                        // window fires.
+                        self.broadcast(Message::Watermark(Timestamp::MAX)).await?;
+                        return self.broadcast(Message::End).await;
+                    }
+                    Some(Read::Failed(error)) => return Err(error.into()),
+                    None => {
+                        return Err(PipelineError::Task(
+                            self.describe.clone(),
+                            "the source's reader stopped".into(),
+                        ));
+                    }
+                },
+                _ = ticker.tick() => self.poll().await?,
+            }
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn batch(&mut self, batch: Batch) -> Result<(), PipelineError> {
+        if !batch.is_empty() {
+            self.stats
+                .events_read
+                .fetch_add(batch.len() as u64, Relaxed);
+            let now = self.now_ms();
+            self.clock.on_batch(ONLY_SPLIT, batch.timestamps(), now);
+            let batch = match &mut self.key_selector {
+                Some(selector) => selector.select(batch, &mut self.rejected),
+                None => batch,
+            };
+            let rejected = std::mem::take(&mut self.rejected);
+            self.send_dead_letters(rejected).await?;
+            if !batch.is_empty() {
+                self.fanout
+                    .send_batch(batch)
+                    .await
+                    .map_err(|_| self.stopped())?;
+            }
+        }
+        self.poll().await
+    }
+
+    /// Sends what the watermark generators have to say now.
+    async fn poll(&mut self) -> Result<(), PipelineError> {
+        let SourceProgress { watermark, idle } = self.clock.poll(self.now_ms());
+        if let Some(watermark) = watermark {
+            self.broadcast(Message::Watermark(watermark)).await?;
+        }
+        if idle {
+            self.broadcast(Message::Idle).await?;
+        }
+        Ok(())
+    }
+
+    async fn broadcast(&mut self, message: Message) -> Result<(), PipelineError> {
+        self.fanout
+            .broadcast(message)
+            .await
+            .map_err(|_| self.stopped())
+    }
+
+    async fn source_dead_letters(&mut self, letters: Vec<DeadLetter>) -> Result<(), PipelineError> {
+        self.stats
+            .source_dead_lettered
+            .fetch_add(letters.len() as u64, Relaxed);
+        self.send_dead_letters(letters).await
+    }
+
+    async fn send_dead_letters(&mut self, letters: Vec<DeadLetter>) -> Result<(), PipelineError> {
+        for letter in letters {
+            self.dead_letters.send(letter).await.map_err(|_| {
+                PipelineError::Task(self.describe.clone(), "dead-letter sink stopped".into())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn stopped(&self) -> PipelineError {
+        PipelineError::Task(self.describe.clone(), "downstream stopped".into())
+    }
+}
+
+#[cfg(test)]
+#[path = "source_task_tests.rs"]
+mod tests;
