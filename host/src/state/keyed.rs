@@ -2,7 +2,7 @@
 //! [`StateBackend`], with time to live in event time.
 //!
 //! Every entry is scoped `(key group, key, namespace, state name)` ([`Scope`],
-//! [`StateSpec`]) and laid out by [`encoding`](super::encoding):
+//! [`StateSpec`]) and laid out by [`encoding`]:
 //! - a **value** is one entry at the state prefix;
 //! - a **map** is one entry per map key, at the state prefix followed by the map key,
 //!   so entries come back ordered by map key and are read and written one by one;
