@@ -2,7 +2,7 @@
 //! [`StateBackend`], with time to live in event time.
 //!
 //! Every entry is scoped `(key group, key, namespace, state name)` ([`Scope`],
-//! [`StateSpec`]) and laid out by [`encoding`](super::encoding):
+//! [`StateSpec`]) and laid out by [`encoding`]:
 //! - a **value** is one entry at the state prefix;
 //! - a **map** is one entry per map key, at the state prefix followed by the map key,
 //!   so entries come back ordered by map key and are read and written one by one;
@@ -39,15 +39,19 @@
 
 use weir_batch::Timestamp;
 
-use super::{KeyGroup, ScanControl, StateBackend, StateError, encoding};
+use super::ttl::{self, Sweep, TTL_HEADER_LEN, framed, is_expired, split_header};
+use super::{KeyGroup, StateBackend, StateError, encoding};
 
 /// Largest value (or list element) a state stores, in bytes (16 MiB).
 pub const MAX_VALUE_LEN: usize = 16 << 20;
 /// Largest answer of one [`KeyedState::list_get`] or [`KeyedState::map_entries`], in
-/// bytes of keys and values (64 MiB).
+/// bytes of keys and values plus [`READ_OVERHEAD`] per element or entry (64 MiB).
 pub const MAX_READ_LEN: usize = 64 << 20;
+/// What one element or entry of an answer counts towards [`MAX_READ_LEN`] besides its
+/// bytes — about its `(pointer, length)` in the guest's memory — so that a list of
+/// empty elements cannot grow an answer without bound.
+pub const READ_OVERHEAD: usize = 8;
 
-const TTL_HEADER_LEN: usize = 8;
 const SEQ_LEN: usize = 8;
 
 /// One entry of a map state: `(map key, value)`.
@@ -97,7 +101,8 @@ impl StateSpec {
 /// handled: the event's timestamp, the timer's time or the window's last ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope<'a> {
-    /// The key group of `key`.
+    /// The key group of `key`: [`key_group_of`](super::key_group_of)`(key,
+    /// max_key_groups)`, computed once per event by the caller (not checked here).
     pub key_group: KeyGroup,
     /// The record key.
     pub key: &'a [u8],
@@ -231,7 +236,7 @@ impl KeyedState {
         backend.scan_prefix(&self.key, &mut |key, stored| {
             sweep.visit(key, stored, |_, value| {
                 elements.push(value.to_vec());
-                value.len()
+                value.len() + READ_OVERHEAD
             })
         })?;
         if sweep.finish(backend, &self.key)? {
@@ -384,7 +389,7 @@ impl KeyedState {
             sweep.visit(key, stored, |key, value| {
                 let user_key = &key[prefix_len..];
                 entries.push((user_key.to_vec(), value.to_vec()));
-                user_key.len() + value.len()
+                user_key.len() + value.len() + 2 * READ_OVERHEAD
             })
         })?;
         sweep.finish(backend, &self.key)?;
@@ -449,130 +454,6 @@ impl KeyedState {
 
     /// When an entry written now in `scope` expires, for a state with a TTL.
     fn expiry(&self, spec: &StateSpec, scope: &Scope<'_>) -> Option<Timestamp> {
-        let ttl = spec.ttl_ms?;
-        let from = self.watermark.map_or(scope.time, |w| w.max(scope.time));
-        Some(from.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)))
-    }
-}
-
-/// Whether an entry expiring at `expiry` is gone at `watermark`.
-fn is_expired(watermark: Option<Timestamp>, expiry: Timestamp) -> bool {
-    watermark.is_some_and(|w| w >= expiry)
-}
-
-/// `value` as stored: behind a TTL header when there is an expiry. Copies into `buf`
-/// only then.
-fn framed<'v>(buf: &'v mut Vec<u8>, expiry: Option<Timestamp>, value: &'v [u8]) -> &'v [u8] {
-    match expiry {
-        None => value,
-        Some(expiry) => {
-            buf.clear();
-            buf.extend_from_slice(&expiry.to_be_bytes());
-            buf.extend_from_slice(value);
-            buf
-        }
-    }
-}
-
-/// A stored value's expiry (for a state with a TTL) and payload.
-fn split_header<'s>(
-    spec: &StateSpec,
-    stored: &'s [u8],
-) -> Result<(Option<Timestamp>, &'s [u8]), StateError> {
-    if spec.ttl_ms.is_none() {
-        return Ok((None, stored));
-    }
-    let Some((header, payload)) = stored.split_first_chunk::<TTL_HEADER_LEN>() else {
-        return Err(StateError::Corrupt {
-            reason: "value shorter than its TTL header",
-        });
-    };
-    Ok((Some(Timestamp::from_be_bytes(*header)), payload))
-}
-
-/// The bookkeeping of a scan over a list or a map: TTL, expired entries to delete, the
-/// answer size limit, and errors raised inside the visitor.
-struct Sweep {
-    has_ttl: bool,
-    watermark: Option<Timestamp>,
-    /// For a list: the length of its meta entry's key (the bare state prefix).
-    meta_len: Option<usize>,
-    expired: Vec<Vec<u8>>,
-    /// The list's meta entry has expired, hence every element.
-    all_expired: bool,
-    read: usize,
-    error: Option<StateError>,
-}
-
-impl Sweep {
-    fn new(spec: &StateSpec, watermark: Option<Timestamp>, meta_len: Option<usize>) -> Self {
-        Sweep {
-            has_ttl: spec.ttl_ms.is_some(),
-            watermark,
-            meta_len,
-            expired: Vec::new(),
-            all_expired: false,
-            read: 0,
-            error: None,
-        }
-    }
-
-    /// Checks one scanned entry; `take` gets the live ones (but a list's meta entry)
-    /// and returns how many bytes it added to the answer.
-    fn visit(
-        &mut self,
-        key: &[u8],
-        stored: &[u8],
-        take: impl FnOnce(&[u8], &[u8]) -> usize,
-    ) -> ScanControl {
-        let is_meta = self.meta_len == Some(key.len());
-        let payload = if self.has_ttl {
-            let Some((header, payload)) = stored.split_first_chunk::<TTL_HEADER_LEN>() else {
-                self.error = Some(StateError::Corrupt {
-                    reason: "value shorter than its TTL header",
-                });
-                return ScanControl::Stop;
-            };
-            if is_expired(self.watermark, Timestamp::from_be_bytes(*header)) {
-                if is_meta {
-                    // The meta entry sorts first and expires last: all is gone.
-                    self.all_expired = true;
-                    return ScanControl::Stop;
-                }
-                self.expired.push(key.to_vec());
-                return ScanControl::Continue;
-            }
-            payload
-        } else {
-            stored
-        };
-        if is_meta {
-            return ScanControl::Continue;
-        }
-        self.read += take(key, payload);
-        if self.read > MAX_READ_LEN {
-            self.error = Some(StateError::too_large("answer", self.read, MAX_READ_LEN));
-            return ScanControl::Stop;
-        }
-        ScanControl::Continue
-    }
-
-    /// Deletes what expired; returns whether the whole list had.
-    fn finish<B: StateBackend + ?Sized>(
-        self,
-        backend: &mut B,
-        prefix: &[u8],
-    ) -> Result<bool, StateError> {
-        if let Some(error) = self.error {
-            return Err(error);
-        }
-        if self.all_expired {
-            backend.delete_prefix(prefix)?;
-            return Ok(true);
-        }
-        for key in &self.expired {
-            backend.delete(key)?;
-        }
-        Ok(false)
+        Some(ttl::expiry(spec.ttl_ms?, self.watermark, scope.time))
     }
 }

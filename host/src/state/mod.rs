@@ -53,6 +53,7 @@ pub mod memory;
 pub mod subtask;
 pub mod timers;
 pub mod transaction;
+mod ttl;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap
@@ -61,7 +62,9 @@ pub(crate) mod conformance;
 pub use backend::{BatchOp, ScanControl, StateBackend, WriteBatch, prefix_successor};
 pub use error::{StateError, StateOp};
 pub use key_group::{DEFAULT_MAX_KEY_GROUPS, KeyGroup, key_group_of, key_group_range, subtask_of};
-pub use keyed::{KeyedState, MAX_READ_LEN, MAX_VALUE_LEN, MapEntry, Scope, StateKind, StateSpec};
+pub use keyed::{
+    KeyedState, MAX_READ_LEN, MAX_VALUE_LEN, MapEntry, READ_OVERHEAD, Scope, StateKind, StateSpec,
+};
 pub use memory::MemoryBackend;
 pub use subtask::SubtaskState;
 pub use timers::{TimeDomain, Timer, TimerService};

@@ -4,7 +4,7 @@
 use super::scan_all;
 use crate::state::encoding::{MAX_KEY_LEN, key_group_prefix};
 use crate::state::{
-    KeyedState, MAX_VALUE_LEN, Scope, StateBackend, StateError, StateKind, StateSpec,
+    KeyedState, MAX_READ_LEN, MAX_VALUE_LEN, Scope, StateBackend, StateError, StateKind, StateSpec,
 };
 
 fn scope<'a>(key: &'a [u8], namespace: &'a [u8], time: i64) -> Scope<'a> {
@@ -205,6 +205,22 @@ pub(super) fn limits_and_kinds(backend: &mut dyn StateBackend) {
     state
         .value_set(backend, &value, &at, &big[..MAX_VALUE_LEN])
         .unwrap();
+    // An answer is clamped too: 4 × 16 MiB plus the per-element overhead is too much.
+    for _ in 0..4 {
+        state
+            .list_add(backend, &list, &at, &big[..MAX_VALUE_LEN])
+            .unwrap();
+    }
+    let answer = state.list_get(backend, &list, &at);
+    assert!(matches!(
+        answer,
+        Err(StateError::TooLarge {
+            limit: MAX_READ_LEN,
+            ..
+        })
+    ));
+    state.clear(backend, &list, &at).unwrap();
+    state.clear(backend, &value, &at).unwrap();
 
     let wrong = state.list_add(backend, &value, &at, b"x");
     assert!(matches!(
