@@ -263,3 +263,70 @@ fn heartbeat_monitor_alerts_once_for_a_silent_device() {
     assert_eq!(second[0]["device"], json!("d1"));
     assert_eq!(second[0]["last_seen"], json!(800));
 }
+
+/// The heartbeat example's input through a whole pipeline: file source with event
+/// time, `key_by`, the plugin at parallelism 1 and 2, alerts routed to their own sink.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyed_pipeline_gives_the_same_alerts_at_any_parallelism() {
+    let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/windows/heartbeats.jsonl");
+    let mut outputs = Vec::new();
+    for parallelism in [1, 2] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pipeline = format!(
+            r#"
+[source]
+type = "file"
+path = "{input}"
+[source.event_time]
+field = "ts"
+watermark_delay_ms = 1000
+
+[[operator]]
+name = "silent"
+plugin = "{{plugins}}/heartbeat_monitor.wasm"
+key_by = "device"
+parallelism = {parallelism}
+settings = {{ timeout_ms = 30000 }}
+
+[[sink]]
+type = "discard"
+
+[[sink]]
+type = "file"
+path = "alerts.jsonl"
+from = "silent.alerts"
+"#,
+            input = input.display()
+        );
+        let report = weir_tests::run_pipeline(dir.path(), &pipeline)
+            .await
+            .expect("the pipeline runs");
+        assert_eq!(
+            report
+                .stats
+                .events_read
+                .load(std::sync::atomic::Ordering::Relaxed),
+            73
+        );
+        let mut alerts = weir_tests::read_json_lines(&dir.path().join("alerts.jsonl"));
+        alerts.sort_by_key(|alert| alert["device"].to_string());
+        outputs.push(alerts);
+    }
+    // pump-2 stops after 2 minutes; at the end of the file every device's last timer
+    // fires (the end of input is a watermark of +inf).
+    let devices: Vec<&str> = outputs[0]
+        .iter()
+        .map(|alert| alert["device"].as_str().expect("device"))
+        .collect();
+    assert_eq!(devices, ["fan-1", "pump-1", "pump-2"]);
+    let pump2 = &outputs[0][2];
+    assert_eq!(
+        pump2["silent_since"].as_i64().expect("time") - pump2["last_seen"].as_i64().expect("time"),
+        30_000
+    );
+    assert_eq!(
+        outputs[0], outputs[1],
+        "parallelism does not change the result"
+    );
+}

@@ -1,12 +1,14 @@
 //! From a checked pipeline file to a runnable [`Pipeline`]: plugins loaded and
 //! started (so a bad plugin is refused before any event flows), connectors opened.
 
-use super::operator::Operator;
-use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
+use super::keyed_operator::KeyedWasmOperator;
+use super::keyed_store::OperatorState;
+use super::operator::{Operator, OperatorError};
+use super::pipeline::{OperatorFactory, OperatorSpec, Pipeline, PipelineError};
 use super::wasm_operator::WasmOperator;
 use crate::config::{
-    DeadLetterSection, PipelineConfig, RecordFormatName, ShapeName, SinkFormatName, SinkSection,
-    SourceSection,
+    DeadLetterSection, OperatorConfig, PipelineConfig, RecordFormatName, ShapeName, SinkFormatName,
+    SinkSection, SourceSection,
 };
 use crate::connector::discard::DiscardSink;
 use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
@@ -14,7 +16,8 @@ use crate::connector::format::{RecordFormat, SinkFormat};
 use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{DeadLetterSink, Sink, Source};
-use crate::plugin::{PluginError, PluginLoader, PluginSpec};
+use crate::plugin::{Plugin, PluginError, PluginKind, PluginLoader, PluginSpec};
+use crate::state::MemoryBackend;
 use crate::time::TimestampSpec;
 
 /// Why a pipeline could not be assembled.
@@ -24,6 +27,60 @@ pub enum AssembleError {
     Plugin(#[from] PluginError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+}
+
+/// How the subtasks of `operator` are made, by the world its plugin implements.
+///
+/// # Errors
+/// When the plugin's world does not fit the operator's settings (a keyed process
+/// function without `key_by`, a window function without a window).
+fn operator_factory(
+    operator: &OperatorConfig,
+    plugin: &Plugin,
+) -> Result<OperatorFactory, AssembleError> {
+    let mismatch = |message: String| {
+        AssembleError::Pipeline(PipelineError::Graph(format!(
+            "operator `{}` runs {} ({} plugin): {message}",
+            operator.name,
+            plugin.identity(),
+            plugin.kind()
+        )))
+    };
+    let plugin = plugin.clone();
+    match plugin.kind() {
+        PluginKind::Stateless => Ok(Box::new(move |subtask, stats| {
+            WasmOperator::new(plugin.clone(), subtask.index, stats)
+                .map(|operator| Box::new(operator) as Box<dyn Operator>)
+        })),
+        PluginKind::KeyedProcess => {
+            if operator.key_by.is_none() {
+                return Err(mismatch(
+                    "a keyed process function needs `key_by` (a field path, or \"$key\")".into(),
+                ));
+            }
+            Ok(Box::new(move |subtask, stats| {
+                let state = OperatorState::restore(
+                    Box::new(MemoryBackend::new()),
+                    subtask.key_groups.clone(),
+                )
+                .map_err(|error| OperatorError {
+                    operator: plugin.spec().operator.clone(),
+                    message: format!("state: {error}"),
+                })?;
+                KeyedWasmOperator::new(
+                    plugin.clone(),
+                    subtask.index,
+                    subtask.max_key_groups,
+                    state,
+                    stats,
+                )
+                .map(|operator| Box::new(operator) as Box<dyn Operator>)
+            }))
+        }
+        PluginKind::WindowAggregate | PluginKind::WindowProcess => Err(mismatch(
+            "a window function needs a `[operator.window]`".into(),
+        )),
+    }
 }
 
 /// Loads every plugin of `config` and opens its connectors.
@@ -52,17 +109,14 @@ pub async fn assemble(
             cache = ?plugin.cache_outcome(),
             "plugin loaded"
         );
-        let factory_plugin = plugin.clone();
+        let factory = operator_factory(operator, &plugin)?;
         operators.push(OperatorSpec {
             name: operator.name.clone(),
             plugin: plugin.identity().to_string(),
             parallelism: operator.parallelism,
             key_by: operator.key_by.clone(),
             outputs: plugin.identity().outputs.clone(),
-            factory: Box::new(move |subtask, stats| {
-                WasmOperator::new(factory_plugin.clone(), subtask.index, stats)
-                    .map(|operator| Box::new(operator) as Box<dyn Operator>)
-            }),
+            factory,
         });
     }
     let mut sinks = Vec::with_capacity(config.sinks.len());
