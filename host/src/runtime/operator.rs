@@ -52,6 +52,17 @@ pub trait Operator: Send {
         Ok(())
     }
 
+    /// Called every so often (the chain calls it every ~100–200 ms) with the wall
+    /// clock in milliseconds since the Unix epoch, for processing-time work such as
+    /// early window firings. The only hook that sees the wall clock: what it emits is
+    /// not replayed identically from a checkpoint.
+    ///
+    /// # Errors
+    /// As for [`Operator::process`].
+    fn on_processing_time(&mut self, _now_ms: i64, _out: &mut Emitted) -> Result<(), OperatorError> {
+        Ok(())
+    }
+
     /// Called once when every input has ended, before `End` is forwarded.
     ///
     /// # Errors
