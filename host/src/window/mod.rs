@@ -71,8 +71,12 @@
 
 pub mod assigner;
 pub mod function;
+mod hash;
+pub mod spec;
+pub mod store;
 
 pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
 pub use function::{
     AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
 };
+pub use spec::{AssignerSpec, MAX_PANES_PER_WINDOW, TriggerSpec, WindowKind, WindowSpec};

@@ -1,0 +1,93 @@
+//! [`KeyTable`]: interned keys, each with its entries in namespace order.
+
+use std::collections::VecDeque;
+
+use super::entry::Entry;
+use crate::window::hash::FxHashMap;
+
+/// A key interned by a [`super::WindowStore`]: a small number that stands for the key
+/// bytes while the key holds state. Ids of keys that hold nothing are reused.
+pub type KeyId = u32;
+
+/// The id of the "no key" window set (events without a key).
+pub const NO_KEY: KeyId = 0;
+
+#[derive(Debug)]
+pub(super) struct KeySlot {
+    pub(super) key: Option<Box<[u8]>>,
+    /// Sorted by namespace (`Window` order: start, then end), no duplicates.
+    pub(super) entries: VecDeque<Entry>,
+    pub(super) live: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct KeyTable {
+    ids: FxHashMap<Box<[u8]>, KeyId>,
+    pub(super) slots: Vec<KeySlot>,
+    free: Vec<KeyId>,
+}
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        KeyTable {
+            ids: FxHashMap::default(),
+            slots: vec![KeySlot {
+                key: None,
+                entries: VecDeque::new(),
+                live: true,
+            }],
+            free: Vec::new(),
+        }
+    }
+}
+
+impl KeyTable {
+    pub(super) fn intern(&mut self, key: Option<&[u8]>) -> KeyId {
+        let Some(key) = key else { return NO_KEY };
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let boxed: Box<[u8]> = key.into();
+        let id = match self.free.pop() {
+            Some(id) => {
+                let slot = &mut self.slots[id as usize];
+                slot.key = Some(boxed.clone());
+                slot.live = true;
+                id
+            }
+            None => {
+                let id = KeyId::try_from(self.slots.len()).unwrap_or(KeyId::MAX);
+                self.slots.push(KeySlot {
+                    key: Some(boxed.clone()),
+                    entries: VecDeque::new(),
+                    live: true,
+                });
+                id
+            }
+        };
+        self.ids.insert(boxed, id);
+        id
+    }
+
+    /// Forgets `id` if it holds no entries (never [`NO_KEY`]).
+    pub(super) fn release(&mut self, id: KeyId) {
+        if id == NO_KEY {
+            return;
+        }
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return;
+        };
+        if !slot.live || !slot.entries.is_empty() {
+            return;
+        }
+        slot.live = false;
+        if let Some(key) = slot.key.take() {
+            self.ids.remove(&key);
+        }
+        self.free.push(id);
+    }
+
+    pub(super) fn live_len(&self) -> usize {
+        self.ids.len() + 1
+    }
+}
