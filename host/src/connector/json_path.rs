@@ -309,9 +309,12 @@ mod tests {
         #[test]
         fn agrees_with_serde_json_value(value in json_value(), path in proptest::collection::vec("[a-c]", 1..4)) {
             let text = serde_json::to_vec(&value).expect("serialises");
+            // Compared with the text read back by serde_json, whose float parsing is
+            // not exactly round-trip (nor is the lookup's: they agree).
+            let reread: Value = serde_json::from_slice(&text).expect("reads back");
             let found = FieldPath::parse(&path.join(".")).lookup(&text).expect("valid JSON");
             let path: Vec<&str> = path.iter().map(String::as_str).collect();
-            prop_assert_eq!(found, reference(&value, &path));
+            prop_assert_eq!(found, reference(&reread, &path));
         }
 
         #[test]

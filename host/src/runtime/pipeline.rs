@@ -2,7 +2,7 @@
 //!
 //! The physical graph: the source is one async task ([`super::source_task`]), which
 //! times events and sends watermarks; operators are grouped into chains
-//! ([`super::plan`]), each chain subtask a task thread; sinks and the dead-letter sink
+//! (`plan`), each chain subtask a task thread; sinks and the dead-letter sink
 //! are async tasks. Between stages, bounded channels spread batches round-robin over
 //! the next stage's subtasks, or by key group when that stage is keyed (after the
 //! producer has keyed them, [`super::key_selector`]); watermarks, idleness, barriers
