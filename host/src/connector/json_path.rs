@@ -34,7 +34,9 @@ pub struct FieldPath {
 pub enum FieldValue<'a> {
     /// Some step of the path is not an object or has no such key.
     Missing,
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// A negative integer.
     Int(i64),
@@ -44,7 +46,9 @@ pub enum FieldValue<'a> {
     Float(f64),
     /// A string, borrowed from the input when it has no escapes.
     Str(Cow<'a, str>),
+    /// An object (not looked into).
     Object,
+    /// An array (not looked into).
     Array,
 }
 

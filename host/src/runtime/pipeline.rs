@@ -41,15 +41,18 @@ pub type OperatorFactory = Box<
 
 /// One operator of a pipeline.
 pub struct OperatorSpec {
+    /// The operator's name in the pipeline.
     pub name: String,
     /// `name@version+hash` of its plugin, or `native`.
     pub plugin: String,
+    /// Its number of subtasks.
     pub parallelism: usize,
     /// What its input is keyed by, for a keyed operator: its stage then begins with a
     /// key-group exchange.
     pub key_by: Option<KeyBy>,
     /// Named outputs the operator may emit to.
     pub outputs: Vec<String>,
+    /// Makes each subtask's instance.
     pub factory: OperatorFactory,
 }
 
