@@ -104,8 +104,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let loader = loader_for(&config, cache_dir)?;
             let assembled = assemble(&config, &loader).await?;
             for operator in &assembled.operators {
+                let keyed = operator
+                    .key_by
+                    .as_ref()
+                    .map(|key_by| format!(", keyed by {key_by}"))
+                    .unwrap_or_default();
                 println!(
-                    "operator {}: {} (parallelism {})",
+                    "operator {}: {} (parallelism {}{keyed})",
                     operator.name, operator.plugin, operator.parallelism
                 );
             }

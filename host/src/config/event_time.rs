@@ -30,14 +30,18 @@ pub struct EventTimeSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnitName {
+    /// `ms`: milliseconds since the Unix epoch.
     Ms,
+    /// `s`: seconds since the Unix epoch.
     S,
 }
 
 /// Event time of a source, checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceTime {
+    /// Where each event's time comes from.
     pub timestamps: TimestampSpec,
+    /// How the source's watermarks follow.
     pub watermarks: WatermarkSpec,
 }
 

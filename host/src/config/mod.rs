@@ -100,7 +100,7 @@ pub struct RuntimeSection {
     /// Most events per batch (and per Wasm call).
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
-    /// Batches a channel holds before its producer waits.
+    /// Messages (batches, watermarks...) a channel holds before its producer waits.
     #[serde(default = "default_channel_capacity")]
     pub channel_capacity: usize,
     /// Where compiled components are cached (default: `$WEIR_CACHE_DIR` or

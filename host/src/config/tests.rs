@@ -1,10 +1,11 @@
-//! Checks of event time and keys in pipeline files: what loads, and errors that point
-//! at the line of the key at fault.
+//! Pipeline files: what loads, and errors that point at the line of the key or table
+//! at fault (unknown keys, wrong types, whole-file checks, event time, keys).
 
 use std::path::Path;
 
 use super::*;
 use crate::connector::json_path::FieldPath;
+use crate::plugin::PluginLimits;
 use crate::runtime::key_selector::KeyBy;
 use crate::time::{TimeUnit, TimestampSpec, WatermarkSpec};
 
@@ -166,4 +167,97 @@ fn key_by_and_max_key_groups() {
     assert_eq!(line, line_of(&text, "key_by"), "{message}");
     assert!(message.starts_with("operator `f`: `key_by`:"), "{message}");
     assert!(message.contains("\"$key\""), "{message}");
+}
+
+// The basics: names, routes, paths, places.
+
+const GOOD: &str = r#"
+name = "demo"
+[source]
+type = "generator"
+count = 10
+
+[[operator]]
+name = "f"
+plugin = "f.wasm"
+settings = { field = "amount", value = 1.5 }
+
+[[sink]]
+type = "stdout"
+
+[[sink]]
+type = "discard"
+from = "f.alerts"
+"#;
+
+fn error_of(text: &str) -> ConfigError {
+    load_str(Path::new("dir/p.toml"), text).expect_err("the file is wrong")
+}
+
+#[test]
+fn a_good_file_loads_with_paths_resolved() {
+    let config = load_str(Path::new("dir/p.toml"), GOOD).expect("valid");
+    assert_eq!(config.name, "demo");
+    assert_eq!(config.operators[0].plugin, Path::new("dir/f.wasm"));
+    assert_eq!(
+        config.operators[0].settings_json,
+        r#"{"field":"amount","value":1.5}"#
+    );
+    assert_eq!(
+        config.sinks[1].route,
+        Route::Named {
+            operator: 0,
+            output: "alerts".into()
+        }
+    );
+    assert_eq!(config.operators[0].limits, PluginLimits::default());
+}
+
+#[test]
+fn unknown_key_is_reported_with_its_line() {
+    let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparalelism = 2"));
+    assert_eq!(
+        error.position.map(|(line, _)| line),
+        Some(9),
+        "the line of the key"
+    );
+    assert!(
+        error.message.contains("unknown field `paralelism`"),
+        "{error}"
+    );
+    assert!(
+        error.message.contains("parallelism"),
+        "says what was expected: {error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("dir/p.toml:9:1: unknown field"),
+        "{error}"
+    );
+}
+
+#[test]
+fn wrong_type_and_bad_syntax_have_places() {
+    let error = error_of(&GOOD.replace("count = 10", "count = \"ten\""));
+    assert!(error.message.contains("expected u64"), "{error}");
+    assert!(error.position.is_some());
+    let error =
+        error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"", "[[sink]\ntype = \"stdout\""));
+    assert_eq!(error.position.map(|(line, _)| line), Some(12), "{error}");
+}
+
+#[test]
+fn whole_file_checks_point_at_the_table() {
+    let error = error_of(&GOOD.replace("from = \"f.alerts\"", "from = \"g.alerts\""));
+    assert!(error.message.contains("no operator named `g`"), "{error}");
+    assert_eq!(
+        error.position.map(|(line, _)| line),
+        Some(15),
+        "the second [[sink]]"
+    );
+    let error = error_of(&GOOD.replace("name = \"f\"", "name = \"f\"\nparallelism = 0"));
+    assert!(error.message.contains("at least 1"), "{error}");
+    let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"\n", ""));
+    assert!(error.message.contains("main output"), "{error}");
 }

@@ -34,7 +34,9 @@ pub struct FieldPath {
 pub enum FieldValue<'a> {
     /// Some step of the path is not an object or has no such key.
     Missing,
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// A negative integer.
     Int(i64),
@@ -44,7 +46,9 @@ pub enum FieldValue<'a> {
     Float(f64),
     /// A string, borrowed from the input when it has no escapes.
     Str(Cow<'a, str>),
+    /// An object (not looked into).
     Object,
+    /// An array (not looked into).
     Array,
 }
 
@@ -309,9 +313,12 @@ mod tests {
         #[test]
         fn agrees_with_serde_json_value(value in json_value(), path in proptest::collection::vec("[a-c]", 1..4)) {
             let text = serde_json::to_vec(&value).expect("serialises");
+            // Compared with the text read back by serde_json, whose float parsing is
+            // not exactly round-trip (nor is the lookup's: they agree).
+            let reread: Value = serde_json::from_slice(&text).expect("reads back");
             let found = FieldPath::parse(&path.join(".")).lookup(&text).expect("valid JSON");
             let path: Vec<&str> = path.iter().map(String::as_str).collect();
-            prop_assert_eq!(found, reference(&value, &path));
+            prop_assert_eq!(found, reference(&reread, &path));
         }
 
         #[test]

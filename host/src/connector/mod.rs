@@ -4,7 +4,7 @@
 //! - [`stdio`]: the same formats on stdin and stdout;
 //! - [`generator`]: deterministic events from a seed, for demos and benchmarks;
 //! - [`discard`]: a sink that only counts;
-//! - [`decode`] and [`format`]: lines into events and events into lines;
+//! - [`decode`] and [`format`](mod@format): lines into events and events into lines;
 //! - [`json_path`]: one field of a JSON value, for event times and keys.
 //!
 //! Sources decode at the edge and give each event its time ([`crate::time::extract`]):

@@ -35,8 +35,10 @@ pub const PROCESSING_TIME_INTERVAL: Duration = Duration::from_millis(100);
 /// Why a chain subtask stopped before the end of its input.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
+    /// An operator failed beyond what it could contain.
     #[error(transparent)]
     Operator(#[from] OperatorError),
+    /// A consumer is gone (the pipeline is stopping after a failure elsewhere).
     #[error("chain `{0}`: a downstream task stopped")]
     Disconnected(String),
 }

@@ -41,7 +41,10 @@ pub enum Partitioning {
     /// Each event goes to the subtask that owns its key's key group (see
     /// [`KeyGroupSplitter`]): a batch is split into one sub-batch per subtask, each in
     /// the batch's order.
-    KeyGroups { max_key_groups: KeyGroup },
+    KeyGroups {
+        /// The pipeline's number of key groups.
+        max_key_groups: KeyGroup,
+    },
 }
 
 /// One producer subtask's connection to one consumer (all its subtasks).

@@ -49,5 +49,6 @@ pub enum Message {
 pub struct Envelope {
     /// The sender's index among the receiver's inputs.
     pub input: usize,
+    /// What was sent.
     pub message: Message,
 }

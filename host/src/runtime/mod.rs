@@ -9,7 +9,7 @@
 //!   [`subtask`]: what an operator instance learns about its place;
 //! - [`chain`]: chained operators on a task thread ([`timed_recv`] wakes it for
 //!   processing time);
-//! - [`source_task`] and [`sink_task`]: the tasks at both ends; [`plan`]: stages;
+//! - [`source_task`] and `sink_task`: the tasks at both ends; `plan`: stages;
 //! - [`dead_letter`]: records that could not be processed, with the reason;
 //! - [`stats`]: live counters and the closing summary;
 //! - [`watermarks`]: the minimum over a task's inputs, aware of idle ones.

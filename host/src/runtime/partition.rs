@@ -6,7 +6,8 @@
 //!   reach one subtask;
 //! - the sub-batches hold every event exactly once, each in the order of the input
 //!   (so per-key order is kept);
-//! - a batch whose events all go to one subtask is passed on as it is, not copied.
+//! - a batch whose events all go to one subtask (always, with one subtask) is passed
+//!   on as it is, not copied.
 //!
 //! Events reach a keyed exchange with a key (the [`super::key_selector::KeySelector`]
 //! sees to that); one without a key would count as the empty key.
@@ -46,6 +47,10 @@ impl KeyGroupSplitter {
     /// `batch`, in subtask order.
     pub fn split(&mut self, batch: Batch, out: &mut Vec<(usize, Batch)>) {
         if batch.is_empty() {
+            return;
+        }
+        if self.parallelism == 1 {
+            out.push((0, batch));
             return;
         }
         self.targets.clear();
@@ -138,5 +143,10 @@ mod tests {
         KeyGroupSplitter::new(128, 4).split(batch.clone(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].1, batch);
+        let mut out = Vec::new();
+        let mut mixed = batch.clone();
+        mixed.push(Some(b"other"), b"v", 10);
+        KeyGroupSplitter::new(128, 1).split(mixed.clone(), &mut out);
+        assert_eq!(out, [(0, mixed)], "one subtask takes everything as it is");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The physical graph: the source is one async task ([`super::source_task`]), which
 //! times events and sends watermarks; operators are grouped into chains
-//! ([`super::plan`]), each chain subtask a task thread; sinks and the dead-letter sink
+//! (`plan`), each chain subtask a task thread; sinks and the dead-letter sink
 //! are async tasks. Between stages, bounded channels spread batches round-robin over
 //! the next stage's subtasks, or by key group when that stage is keyed (after the
 //! producer has keyed them, [`super::key_selector`]); watermarks, idleness, barriers
@@ -41,15 +41,18 @@ pub type OperatorFactory = Box<
 
 /// One operator of a pipeline.
 pub struct OperatorSpec {
+    /// The operator's name in the pipeline.
     pub name: String,
     /// `name@version+hash` of its plugin, or `native`.
     pub plugin: String,
+    /// Its number of subtasks.
     pub parallelism: usize,
     /// What its input is keyed by, for a keyed operator: its stage then begins with a
     /// key-group exchange.
     pub key_by: Option<KeyBy>,
     /// Named outputs the operator may emit to.
     pub outputs: Vec<String>,
+    /// Makes each subtask's instance.
     pub factory: OperatorFactory,
 }
 

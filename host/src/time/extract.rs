@@ -50,10 +50,20 @@ pub enum TimestampSpec {
     /// times).
     #[default]
     Ingestion,
-    /// A field of the value: a dotted JSON path, or for CSV the column's name.
-    Field { field: String, unit: TimeUnit },
+    /// A field of the value.
+    Field {
+        /// A dotted JSON path, or for CSV the column's name.
+        field: String,
+        /// The unit of numeric times.
+        unit: TimeUnit,
+    },
     /// A header of the record, whose text is a number or an RFC 3339 date-time.
-    Header { name: String, unit: TimeUnit },
+    Header {
+        /// The header's name.
+        name: String,
+        /// The unit of numeric times.
+        unit: TimeUnit,
+    },
 }
 
 /// The timestamp in `value`, a field read from a JSON value.
