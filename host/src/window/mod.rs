@@ -86,6 +86,9 @@ pub mod operator;
 pub mod spec;
 pub mod store;
 
+#[cfg(test)]
+mod tests;
+
 pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
 pub use function::{
     AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
