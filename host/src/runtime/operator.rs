@@ -59,7 +59,11 @@ pub trait Operator: Send {
     ///
     /// # Errors
     /// As for [`Operator::process`].
-    fn on_processing_time(&mut self, _now_ms: i64, _out: &mut Emitted) -> Result<(), OperatorError> {
+    fn on_processing_time(
+        &mut self,
+        _now_ms: i64,
+        _out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
         Ok(())
     }
 
