@@ -117,8 +117,18 @@ impl WindowOperator {
             entry.stats.dirty_listed = true;
             let handle = self.store.handle(id);
             self.dirty.push(handle);
+            self.trim_dirty();
         }
         (id, created)
+    }
+
+    /// Keeps the early-firing list in proportion to the state when processing time
+    /// does not come (entries purged since they were listed leave it).
+    fn trim_dirty(&mut self) {
+        if self.dirty.len() > 4096 && self.dirty.len() > 2 * self.store.len() {
+            let store = &self.store;
+            self.dirty.retain(|handle| store.current(*handle).is_some());
+        }
     }
 
     /// Updates the firing state of time window (key, window) for one event: makes it

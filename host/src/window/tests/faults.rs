@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 
 use super::oracle::{Oracle, Render};
-use super::support::{IdsAgg, Step, drive, drive_cut, ev};
+use super::support::{IdsAgg, Out, Step, TimestampsFn, batch_of, collect, drive, drive_cut, ev};
+use crate::runtime::operator::{Emitted, Operator};
 use crate::window::WindowOperator;
 use crate::window::spec::{AssignerSpec, WindowSpec};
 
@@ -74,6 +75,77 @@ fn an_event_add_rejects_is_dead_lettered_and_leaves_no_trace() {
         assert_eq!(out, expected, "{assigner:?}");
         assert_eq!(op.counters().dead_lettered, 2);
     }
+}
+
+#[test]
+fn a_window_finish_rejects_is_dead_lettered_alone() {
+    let spec = WindowSpec::new(AssignerSpec::Tumbling {
+        size_ms: 10,
+        offset_ms: 0,
+    });
+    let events = vec![ev("a", 1, 1), ev("b", 2, 2), ev("a", 12, 3), ev("c", 3, 4)];
+    let agg = IdsAgg {
+        unfinishable: Some(2),
+        ..IdsAgg::default()
+    };
+    let mut op = operator_with(spec, agg);
+    let mut emitted = Emitted::default();
+    op.process(batch_of(&events), &mut emitted).expect("runs");
+    op.on_watermark(20, &mut emitted).expect("runs");
+    // b's window [0, 10): a dead letter with its key, last millisecond and headers.
+    let letters = std::mem::take(&mut emitted.dead_letters);
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, "cannot finish 2");
+    assert_eq!(
+        (letters[0].key.as_deref(), letters[0].timestamp),
+        (Some(&b"b"[..]), Some(9))
+    );
+    let header = |name: &str| {
+        letters[0]
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    assert_eq!(header("window_start").as_deref(), Some("0"));
+    assert_eq!(header("firing").as_deref(), Some("on-time"));
+    // The other windows of the watermark are there, in order.
+    let mut out = Out::default();
+    collect(&mut emitted, &mut out);
+    let steps = [Step::Events(events), Step::Watermark(20)];
+    let expected = Oracle::run(spec, Render::Ids, &without(&steps, &[2]));
+    assert_eq!(out.results, expected.results);
+    assert_eq!(op.counters().dead_lettered, 1);
+}
+
+#[test]
+fn a_window_process_rejects_is_dead_lettered_alone() {
+    let spec = WindowSpec::new(AssignerSpec::Session { gap_ms: 3 });
+    let function = TimestampsFn {
+        unprocessable: Some(2),
+        ..Default::default()
+    };
+    let mut op = WindowOperator::process("w", spec, Box::new(function), "ts@test").expect("valid");
+    let steps = [
+        Step::Events(vec![
+            ev("a", 1, 1),
+            ev("b", 2, 2),
+            ev("b", 4, 3),
+            ev("a", 12, 4),
+        ]),
+        Step::End,
+    ];
+    let out = drive(&mut op, &steps).expect("runs");
+    // b's session [2, 7) holds events 2 and 3: both dead-lettered with the reason.
+    assert_eq!(
+        out.dead,
+        [
+            (2, "cannot process 2".to_owned()),
+            (3, "cannot process 2".to_owned())
+        ]
+    );
+    let expected = Oracle::run(spec, Render::Timestamps, &without(&steps, &[2, 3]));
+    assert_eq!(out.results, expected.results);
 }
 
 #[test]

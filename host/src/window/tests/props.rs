@@ -39,26 +39,34 @@ fn assigner() -> impl Strategy<Value = AssignerSpec> {
 }
 
 fn spec() -> impl Strategy<Value = WindowSpec> {
-    (assigner(), 0..25i64, prop::option::of(1..4u64)).prop_map(|(assigner, lateness, count)| {
-        let never_late = matches!(assigner, AssignerSpec::Count { .. } | AssignerSpec::Global);
-        WindowSpec {
-            assigner,
-            trigger: count.map_or(TriggerSpec::EventTime, TriggerSpec::Count),
-            early_firing_ms: None,
-            allowed_lateness_ms: if never_late { 0 } else { lateness },
-        }
-    })
+    (
+        assigner(),
+        0..25i64,
+        prop::option::of(1..4u64),
+        prop::option::weighted(0.3, 1..20u64),
+    )
+        .prop_map(|(assigner, lateness, count, early)| {
+            let never_late = matches!(assigner, AssignerSpec::Count { .. } | AssignerSpec::Global);
+            WindowSpec {
+                assigner,
+                trigger: count.map_or(TriggerSpec::EventTime, TriggerSpec::Count),
+                early_firing_ms: early,
+                allowed_lateness_ms: if never_late { 0 } else { lateness },
+            }
+        })
 }
 
 /// Events roughly in time order with disorder, some very late, and watermarks
-/// (`max seen - delay`) between them; ids in arrival order.
+/// (`max seen - delay`) and processing-time ticks between them; ids in arrival order.
 fn script() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec((0..4usize, 0..4i64, -15..15i64, 0..6u8, 0..12i64), 1..70).prop_map(
         |raw| {
             let (mut steps, mut events, mut clock, mut max_seen) =
                 (Vec::new(), Vec::new(), 0i64, i64::MIN);
+            let mut wall = 1_000i64;
             for (i, (key, advance, jitter, watermark, delay)) in raw.into_iter().enumerate() {
                 clock += advance;
+                wall += 2 * advance;
                 let ts = clock + jitter;
                 max_seen = max_seen.max(ts);
                 events.push(Ev {
@@ -70,6 +78,9 @@ fn script() -> impl Strategy<Value = Vec<Step>> {
                 if watermark == 0 {
                     steps.push(Step::Events(std::mem::take(&mut events)));
                     steps.push(Step::Watermark(max_seen - delay));
+                } else if watermark == 1 {
+                    steps.push(Step::Events(std::mem::take(&mut events)));
+                    steps.push(Step::Clock(wall));
                 }
             }
             steps.push(Step::Events(events));

@@ -184,12 +184,14 @@ pub type SharedCalls = Arc<Mutex<Calls>>;
 
 /// An aggregate whose accumulator is the list of the ids it saw (u64 LE each), and whose
 /// result is those ids sorted, comma-separated. Ids in `poison` fail `add` for the
-/// input; id `fatal_on` fails it fatally.
+/// input; id `fatal_on` fails it fatally; a window holding id `unfinishable` fails
+/// `finish` for the input.
 #[derive(Debug, Default)]
 pub struct IdsAgg {
     pub calls: SharedCalls,
     pub poison: HashSet<u64>,
     pub fatal_on: Option<u64>,
+    pub unfinishable: Option<u64>,
 }
 
 impl IdsAgg {
@@ -264,6 +266,9 @@ impl AggregateFunction for IdsAgg {
         let mut out = Packed::default();
         for acc in accs.iter() {
             let mut list = ids(acc);
+            if let Some(bad) = self.unfinishable.filter(|bad| list.contains(bad)) {
+                return Err(WindowFnError::input(format!("cannot finish {bad}")));
+            }
             list.sort_unstable();
             out.push(join(list.iter()).as_bytes());
         }
@@ -276,10 +281,11 @@ pub fn join<T: ToString>(items: impl Iterator<Item = T>) -> String {
 }
 
 /// A process function whose result per window is its events as `ts:id`, in the order
-/// it received them.
+/// it received them. A call with a window holding id `unprocessable` fails.
 #[derive(Debug, Default)]
 pub struct TimestampsFn {
     pub calls: SharedCalls,
+    pub unprocessable: Option<u64>,
 }
 
 impl WindowProcessFunction for TimestampsFn {
@@ -296,6 +302,11 @@ impl WindowProcessFunction for TimestampsFn {
             calls.finish_sizes.push(firings.len());
         }
         assert_eq!(firings.len(), event_ends.len());
+        if let Some(bad) = self.unprocessable
+            && events.iter().any(|e| id_of(e.value) == bad as i64)
+        {
+            return Err(WindowFnError::input(format!("cannot process {bad}")));
+        }
         let mut from = 0;
         for (firing, &end) in firings.iter().zip(event_ends) {
             let text = join(
