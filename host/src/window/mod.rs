@@ -1,16 +1,25 @@
-//! Window assigners: which event-time windows an event belongs to.
+//! Windows: which event-time windows an event belongs to, and the operator that keeps,
+//! fires and cleans them up.
 //!
-//! A window in Weir is a half-open interval `[start, end)` of event time in
-//! milliseconds ([`Window`]). A [`WindowAssigner`] maps an event's timestamp to the
-//! windows that contain it: tumbling (fixed, non-overlapping), sliding (fixed,
-//! overlapping), session (grown by activity, closed by a gap of inactivity) or global
-//! (one window for all time). Count windows are not time windows and are not here.
+//! - [`assigner`]: a window is a half-open interval `[start, end)` of event time in
+//!   milliseconds ([`Window`]); a [`WindowAssigner`] maps an event's timestamp to the
+//!   windows that contain it — tumbling, sliding, session or global (count windows
+//!   depend on arrival order, not on timestamps, and live in the operator). Pure logic,
+//!   with the laws below.
+//! - [`spec`]: [`WindowSpec`], the windows and triggers of a window operator as a
+//!   pipeline file says them, validated with readable messages.
+//! - [`function`]: the contract with what windows compute — [`AggregateFunction`]
+//!   (`add / merge / finish` over accumulators the host keeps) and
+//!   [`WindowProcessFunction`] (all events of a firing window).
+//! - [`operator`]: [`WindowOperator`], the runtime operator: panes for sliding windows,
+//!   session merging, event-time / count / early triggers, allowed lateness and the
+//!   `late` output, one function call per batch and per watermark. Its laws are in
+//!   its module docs.
+//! - [`store`]: [`store::WindowStore`], the operator's state by (key, namespace) and
+//!   its firing and purge indexes — in memory, shaped for the host's state backend.
+//! - [`builtin`]: native count / sum / min / max / mean over JSON fields.
 //!
-//! This module is pure logic: no state, no clock, no I/O. The runtime wiring (keeping
-//! one accumulator per key and window in host state, firing windows when the watermark
-//! passes their [`Window::max_timestamp`]) comes with the event-time work.
-//!
-//! # Laws
+//! # Laws of the assigners
 //!
 //! For every assigner built by a constructor and every timestamp `ts` in the valid
 //! range (below; `|ts| <= 10^15` is always valid):
@@ -70,13 +79,19 @@
 //! ```
 
 pub mod assigner;
+pub mod builtin;
 pub mod function;
 mod hash;
+pub mod operator;
 pub mod spec;
 pub mod store;
+
+#[cfg(test)]
+mod tests;
 
 pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
 pub use function::{
     AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
 };
+pub use operator::{LATE_OUTPUT, WindowCounters, WindowOperator, push_window_headers};
 pub use spec::{AssignerSpec, MAX_PANES_PER_WINDOW, TriggerSpec, WindowKind, WindowSpec};

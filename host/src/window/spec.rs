@@ -92,7 +92,10 @@ impl WindowSpec {
         if self.early_firing_ms == Some(0) {
             return Err("early firing interval must be > 0 ms".into());
         }
-        if self.early_firing_ms.is_some_and(|ms| i64::try_from(ms).is_err()) {
+        if self
+            .early_firing_ms
+            .is_some_and(|ms| i64::try_from(ms).is_err())
+        {
             return Err("early firing interval is too large".into());
         }
         if self.trigger == TriggerSpec::Count(0) {

@@ -2,6 +2,8 @@
 
 use weir_batch::{Batch, EventRef, Timestamp};
 
+use super::acc::AccBytes;
+use super::keys::KeyId;
 use crate::window::Window;
 
 /// The state of one (key, namespace): a state slot (a window, or a pane of sliding
@@ -10,10 +12,13 @@ use crate::window::Window;
 /// windows are separate entries (one entry when a pane is a whole window).
 #[derive(Debug)]
 pub struct Entry {
-    /// The namespace: a window, a pane, or (count windows) `[seq, seq + 1)`.
+    /// The key (fixed while the entry is in the store).
+    pub key: KeyId,
+    /// The namespace (fixed while the entry is in the store): a window, a pane, or
+    /// (count windows) `[seq, seq + 1)`.
     pub ns: Window,
     /// The aggregate's accumulator; empty means fresh.
-    pub acc: Vec<u8>,
+    pub acc: AccBytes,
     /// The buffered events (process-function windows only).
     pub events: Option<Box<EventBuffer>>,
     /// What the slot has received.
@@ -23,15 +28,26 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry for `ns` with nothing in it.
-    pub fn new(ns: Window) -> Self {
+    /// An entry for (key, ns) with nothing in it.
+    pub fn new(key: KeyId, ns: Window) -> Self {
         Entry {
+            key,
             ns,
-            acc: Vec::new(),
+            acc: AccBytes::default(),
             events: None,
             stats: SlotStats::EMPTY,
             window: None,
         }
+    }
+
+    /// Empties the entry for reuse as (key, ns), keeping its accumulator's buffer.
+    pub(super) fn reset(&mut self, key: KeyId, ns: Window) {
+        self.key = key;
+        self.ns = ns;
+        self.acc.clear();
+        self.events = None;
+        self.stats = SlotStats::EMPTY;
+        self.window = None;
     }
 }
 

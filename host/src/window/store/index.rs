@@ -2,37 +2,43 @@
 
 use std::collections::BTreeMap;
 
-use super::keys::KeyId;
-use crate::window::Window;
+use super::EntryId;
+
+/// An entry as it was when a timer was set: the timer is stale once the entry is gone
+/// (its slot then has another generation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handle {
+    pub id: EntryId,
+    pub generation: u32,
+}
 
 /// One due entry of a [`TimerIndex`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timer {
     pub at: i64,
-    pub key: KeyId,
-    pub ns: Window,
+    pub handle: Handle,
 }
 
-/// (key, namespace) pairs by time. Entries are not removed when their window goes away
-/// (a session merged into a larger one): whoever pops them checks that the window still
-/// exists and still needs the timer. Windows of one grid share a time, so an entry
-/// costs a push onto the time's list.
+/// Entry handles by time. Timers are not removed when their entry goes away (a session
+/// merged into a larger one): whoever pops them checks that the handle is still
+/// current and that the entry still needs the timer. Windows of one grid share a time,
+/// so a timer costs a push onto the time's list.
 #[derive(Debug, Default)]
 pub struct TimerIndex {
-    by_time: BTreeMap<i64, Vec<(KeyId, Window)>>,
-    spare: Vec<Vec<(KeyId, Window)>>,
+    by_time: BTreeMap<i64, Vec<Handle>>,
+    spare: Vec<Vec<Handle>>,
     len: usize,
 }
 
 impl TimerIndex {
-    pub fn schedule(&mut self, at: i64, key: KeyId, ns: Window) {
+    pub fn schedule(&mut self, at: i64, handle: Handle) {
         self.len += 1;
         if let Some(list) = self.by_time.get_mut(&at) {
-            list.push((key, ns));
+            list.push(handle);
             return;
         }
         let mut list = self.spare.pop().unwrap_or_default();
-        list.push((key, ns));
+        list.push(handle);
         self.by_time.insert(at, list);
     }
 
@@ -45,7 +51,7 @@ impl TimerIndex {
             }
             let (at, mut list) = entry.remove_entry();
             self.len -= list.len();
-            out.extend(list.drain(..).map(|(key, ns)| Timer { at, key, ns }));
+            out.extend(list.drain(..).map(|handle| Timer { at, handle }));
             self.spare.push(list);
         }
     }
@@ -67,19 +73,25 @@ mod tests {
     #[test]
     fn pops_in_time_order_up_to_the_bound() {
         let mut index = TimerIndex::default();
-        let w = |s| Window::new(s, s + 10);
-        index.schedule(19, 1, w(10));
-        index.schedule(9, 2, w(0));
-        index.schedule(9, 1, w(0));
-        index.schedule(29, 1, w(20));
+        let h = |id| Handle { id, generation: 0 };
+        index.schedule(19, h(1));
+        index.schedule(9, h(2));
+        index.schedule(9, h(3));
+        index.schedule(29, h(4));
         let mut out = Vec::new();
         index.pop_due(19, &mut out);
-        let got: Vec<_> = out.iter().map(|t| (t.at, t.key)).collect();
-        assert_eq!(got, [(9, 2), (9, 1), (19, 1)]);
+        let got: Vec<_> = out.iter().map(|t| (t.at, t.handle.id)).collect();
+        assert_eq!(got, [(9, 2), (9, 3), (19, 1)]);
         assert_eq!(index.len(), 1);
         out.clear();
         index.pop_due(i64::MAX, &mut out);
-        assert_eq!(out, [Timer { at: 29, key: 1, ns: w(20) }]);
+        assert_eq!(
+            out,
+            [Timer {
+                at: 29,
+                handle: h(4)
+            }]
+        );
         assert!(index.is_empty());
     }
 }

@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 
-use super::entry::Entry;
+use super::EntryId;
+use crate::window::Window;
 use crate::window::hash::FxHashMap;
 
 /// A key interned by a [`super::WindowStore`]: a small number that stands for the key
@@ -15,9 +16,12 @@ pub const NO_KEY: KeyId = 0;
 #[derive(Debug)]
 pub(super) struct KeySlot {
     pub(super) key: Option<Box<[u8]>>,
-    /// Sorted by namespace (`Window` order: start, then end), no duplicates.
-    pub(super) entries: VecDeque<Entry>,
+    /// The key's entries: (namespace, id), sorted by namespace (`Window` order: start,
+    /// then end), no duplicates.
+    pub(super) entries: VecDeque<(Window, EntryId)>,
     pub(super) live: bool,
+    /// On the list of keys to forget at the next sweep.
+    idle: bool,
 }
 
 #[derive(Debug)]
@@ -25,6 +29,8 @@ pub(super) struct KeyTable {
     ids: FxHashMap<Box<[u8]>, KeyId>,
     pub(super) slots: Vec<KeySlot>,
     free: Vec<KeyId>,
+    /// Keys released while empty, forgotten by the next sweep if still empty.
+    idle: Vec<KeyId>,
 }
 
 impl Default for KeyTable {
@@ -35,8 +41,10 @@ impl Default for KeyTable {
                 key: None,
                 entries: VecDeque::new(),
                 live: true,
+                idle: false,
             }],
             free: Vec::new(),
+            idle: Vec::new(),
         }
     }
 }
@@ -61,6 +69,7 @@ impl KeyTable {
                     key: Some(boxed.clone()),
                     entries: VecDeque::new(),
                     live: true,
+                    idle: false,
                 });
                 id
             }
@@ -69,7 +78,9 @@ impl KeyTable {
         id
     }
 
-    /// Forgets `id` if it holds no entries (never [`NO_KEY`]).
+    /// Marks `id` to be forgotten if it still holds no entries at the next sweep (never
+    /// [`NO_KEY`]). Sweeps run when the idle keys are many, so a key whose windows come
+    /// and go is not re-interned every time (forgetting costs as much as interning).
     pub(super) fn release(&mut self, id: KeyId) {
         if id == NO_KEY {
             return;
@@ -77,14 +88,30 @@ impl KeyTable {
         let Some(slot) = self.slots.get_mut(id as usize) else {
             return;
         };
-        if !slot.live || !slot.entries.is_empty() {
+        if !slot.live || slot.idle || !slot.entries.is_empty() {
             return;
         }
-        slot.live = false;
-        if let Some(key) = slot.key.take() {
-            self.ids.remove(&key);
+        slot.idle = true;
+        self.idle.push(id);
+        if self.idle.len() > 1024 && self.idle.len() * 2 > self.ids.len() {
+            self.sweep();
         }
-        self.free.push(id);
+    }
+
+    /// Forgets the released keys that still hold no entries.
+    pub(super) fn sweep(&mut self) {
+        for id in std::mem::take(&mut self.idle) {
+            let slot = &mut self.slots[id as usize];
+            slot.idle = false;
+            if !slot.live || !slot.entries.is_empty() {
+                continue;
+            }
+            slot.live = false;
+            if let Some(key) = slot.key.take() {
+                self.ids.remove(&key);
+            }
+            self.free.push(id);
+        }
     }
 
     pub(super) fn live_len(&self) -> usize {

@@ -2,56 +2,79 @@
 //! [`Entry`] (accumulator or buffered events, statistics, firing state) — and its two
 //! time indexes: when windows fire and when their state is purged.
 //!
-//! The API is deliberately narrow, get / put / remove on (key, namespace), an ordered
-//! scan of one key's namespaces, and the indexes, so that the store can later sit on
-//! the host's `StateBackend` (namespaces encoded big-endian so that one key's entries
-//! are a contiguous, ordered range, as in RocksDB). Today everything is in memory: per
-//! interned key, a deque of entries sorted by namespace, which keeps a key's live
-//! windows (a handful for tumbling windows, panes and windows for sliding ones) in
-//! one cache-friendly run.
+//! The API is deliberately narrow — find / get / insert / remove on (key, namespace),
+//! an ordered scan of one key's namespaces, and the timer indexes — so that the store
+//! can later sit on the host's `StateBackend` (namespaces encoded big-endian so that
+//! one key's entries are a contiguous, ordered range, as in RocksDB).
+//!
+//! Today everything is in memory. Entries live in a slab and are named by an
+//! [`EntryId`] while they are in the store, so the operator reaches the entries a
+//! batch touches, and the entries a timer names, without searching again. Each
+//! interned key keeps its (namespace, id) pairs sorted in a small deque: a handful for
+//! tumbling windows, panes and windows for sliding ones.
 //!
 //! Laws:
 //! - a key's entries are sorted by namespace and unique;
-//! - a key id stands for one key while the key holds entries; [`WindowStore::release`]
-//!   forgets a key that holds none (its id may then be reused);
-//! - index entries are hints: a popped timer whose entry is gone, or no longer needs
-//!   it, is ignored by the operator.
+//! - an id names one entry from [`WindowStore::get_or_insert`] (or
+//!   [`WindowStore::insert`]) until [`WindowStore::remove`]; a [`Handle`] taken
+//!   meanwhile stays current until then, and never again ([`WindowStore::current`]);
+//! - a detached entry ([`WindowStore::detach`]) keeps its id and handle but is not found
+//!   under its key until it is attached again;
+//! - a key id stands for one key from [`WindowStore::intern`] until a sweep after
+//!   [`WindowStore::release`] finds it without entries (its id may then be reused);
+//!   the operator releases a key whenever it may have become empty.
 //!
 //! ```
 //! use weir_host::window::{Window, store::WindowStore};
 //!
 //! let mut store = WindowStore::default();
 //! let key = store.intern(Some(b"card-1"));
-//! let (entry, created) = store.get_or_insert(key, Window::new(0, 1000));
+//! let (id, created) = store.get_or_insert(key, Window::new(0, 1000));
 //! assert!(created);
-//! entry.acc.extend_from_slice(b"acc");
+//! store.entry_mut(id).acc.set(b"acc");
 //! assert_eq!(store.get(key, Window::new(0, 1000)).map(|e| &e.acc[..]), Some(&b"acc"[..]));
-//! assert!(store.remove(key, Window::new(0, 1000)).is_some());
+//! let handle = store.handle(id);
+//! store.remove(id);
+//! assert_eq!(store.current(handle), None);
 //! store.release(key);
+//! store.sweep_keys();
 //! assert_eq!(store.key(key), None);
 //! ```
 
+mod acc;
 mod entry;
 mod index;
 mod keys;
 
 use std::ops::Range;
 
+pub use acc::AccBytes;
 pub use entry::{Entry, EventBuffer, SlotStats, WindowState};
-pub use index::{Timer, TimerIndex};
+pub use index::{Handle, Timer, TimerIndex};
 pub use keys::{KeyId, NO_KEY};
 
 use super::Window;
 use keys::KeyTable;
 
+/// The name of an entry while it is in a [`WindowStore`].
+pub type EntryId = u32;
+
+#[derive(Debug)]
+struct Slot {
+    entry: Entry,
+    generation: u32,
+    /// In the store (attached or detached), not free.
+    used: bool,
+}
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub struct WindowStore {
     keys: KeyTable,
+    slots: Vec<Slot>,
+    free: Vec<EntryId>,
     fire: TimerIndex,
     purge: TimerIndex,
-    /// Accumulator buffers of removed entries, reused by new ones.
-    spare_accs: Vec<Vec<u8>>,
     entries: usize,
 }
 
@@ -69,9 +92,15 @@ impl WindowStore {
             .and_then(|slot| slot.key.as_deref())
     }
 
-    /// Forgets `key` if it holds no entries.
+    /// Marks `key`, if it holds no entries, to be forgotten at a later sweep (sweeps
+    /// run by themselves when many keys are idle).
     pub fn release(&mut self, key: KeyId) {
         self.keys.release(key);
+    }
+
+    /// Forgets now every released key that holds no entries.
+    pub fn sweep_keys(&mut self) {
+        self.keys.sweep();
     }
 
     /// Keys in use, [`NO_KEY`] included.
@@ -79,7 +108,7 @@ impl WindowStore {
         self.keys.live_len()
     }
 
-    /// Entries held, over all keys.
+    /// Entries held (attached or detached), over all keys.
     pub fn len(&self) -> usize {
         self.entries
     }
@@ -88,74 +117,134 @@ impl WindowStore {
         self.entries == 0
     }
 
-    pub fn get(&self, key: KeyId, ns: Window) -> Option<&Entry> {
+    /// One more than the largest id in use so far: ids are below it.
+    pub fn id_bound(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The id of (key, ns), if attached.
+    pub fn find(&self, key: KeyId, ns: Window) -> Option<EntryId> {
         let entries = &self.keys.slots.get(key as usize)?.entries;
-        let at = entries.binary_search_by(|e| e.ns.cmp(&ns)).ok()?;
-        entries.get(at)
+        let at = entries.binary_search_by(|(n, _)| n.cmp(&ns)).ok()?;
+        entries.get(at).map(|(_, id)| *id)
+    }
+
+    pub fn get(&self, key: KeyId, ns: Window) -> Option<&Entry> {
+        self.find(key, ns).map(|id| self.entry(id))
     }
 
     pub fn get_mut(&mut self, key: KeyId, ns: Window) -> Option<&mut Entry> {
-        let entries = &mut self.keys.slots.get_mut(key as usize)?.entries;
-        let at = entries.binary_search_by(|e| e.ns.cmp(&ns)).ok()?;
-        entries.get_mut(at)
+        self.find(key, ns).map(|id| self.entry_mut(id))
     }
 
-    /// The entry of (key, ns), created empty if missing; `true` when created.
+    /// The entry `id` names.
+    ///
+    /// # Panics
+    /// If `id` never named an entry.
+    pub fn entry(&self, id: EntryId) -> &Entry {
+        &self.slots[id as usize].entry
+    }
+
+    /// The entry `id` names.
+    ///
+    /// # Panics
+    /// If `id` never named an entry.
+    pub fn entry_mut(&mut self, id: EntryId) -> &mut Entry {
+        &mut self.slots[id as usize].entry
+    }
+
+    /// A handle on entry `id`, current until the entry is removed.
+    pub fn handle(&self, id: EntryId) -> Handle {
+        Handle {
+            id,
+            generation: self
+                .slots
+                .get(id as usize)
+                .map_or(0, |slot| slot.generation),
+        }
+    }
+
+    /// The entry `handle` was taken on, if it is still in the store.
+    pub fn current(&self, handle: Handle) -> Option<EntryId> {
+        let slot = self.slots.get(handle.id as usize)?;
+        (slot.used && slot.generation == handle.generation).then_some(handle.id)
+    }
+
+    /// The id of (key, ns), created empty if missing; `true` when created.
     ///
     /// # Panics
     /// If `key` was not returned by [`WindowStore::intern`].
-    pub fn get_or_insert(&mut self, key: KeyId, ns: Window) -> (&mut Entry, bool) {
-        let entries = &mut self.keys.slots[key as usize].entries;
+    pub fn get_or_insert(&mut self, key: KeyId, ns: Window) -> (EntryId, bool) {
+        let entries = &self.keys.slots[key as usize].entries;
         // Fast path: new windows mostly come after a key's last one.
         let at = match entries.back() {
-            Some(last) if last.ns < ns => Err(entries.len()),
+            Some((last, _)) if *last < ns => Err(entries.len()),
             None => Err(0),
-            _ => entries.binary_search_by(|e| e.ns.cmp(&ns)),
+            _ => entries.binary_search_by(|(n, _)| n.cmp(&ns)),
         };
         match at {
-            Ok(at) => (&mut entries[at], false),
+            Ok(at) => (self.keys.slots[key as usize].entries[at].1, false),
             Err(at) => {
-                let mut entry = Entry::new(ns);
-                if let Some(acc) = self.spare_accs.pop() {
-                    entry.acc = acc;
-                }
-                entries.insert(at, entry);
-                self.entries += 1;
-                (&mut entries[at], true)
+                let id = self.allocate(key, ns);
+                self.keys.slots[key as usize].entries.insert(at, (ns, id));
+                (id, true)
             }
         }
     }
 
-    /// Puts `entry` under (key, entry.ns), replacing and returning what was there.
+    /// Puts `entry` under (entry.key, entry.ns), which must be free.
     ///
     /// # Panics
-    /// If `key` was not returned by [`WindowStore::intern`].
-    pub fn insert(&mut self, key: KeyId, entry: Entry) -> Option<Entry> {
-        let entries = &mut self.keys.slots[key as usize].entries;
-        match entries.binary_search_by(|e| e.ns.cmp(&entry.ns)) {
-            Ok(at) => Some(std::mem::replace(&mut entries[at], entry)),
-            Err(at) => {
-                entries.insert(at, entry);
-                self.entries += 1;
-                None
-            }
+    /// If `entry.key` was not returned by [`WindowStore::intern`].
+    pub fn insert(&mut self, entry: Entry) -> EntryId {
+        let id = self.allocate(entry.key, entry.ns);
+        self.slots[id as usize].entry = entry;
+        self.attach(id);
+        id
+    }
+
+    /// Takes (key, ns) out of its key's entries, keeping the entry under its id.
+    pub fn detach(&mut self, id: EntryId) {
+        let Some(slot) = self.slots.get(id as usize) else {
+            return;
+        };
+        let (key, ns) = (slot.entry.key, slot.entry.ns);
+        let Some(key_slot) = self.keys.slots.get_mut(key as usize) else {
+            return;
+        };
+        if let Ok(at) = key_slot.entries.binary_search_by(|(n, _)| n.cmp(&ns))
+            && key_slot.entries[at].1 == id
+        {
+            key_slot.entries.remove(at);
         }
     }
 
-    pub fn remove(&mut self, key: KeyId, ns: Window) -> Option<Entry> {
-        let entries = &mut self.keys.slots.get_mut(key as usize)?.entries;
-        let at = entries.binary_search_by(|e| e.ns.cmp(&ns)).ok()?;
-        let entry = entries.remove(at)?;
-        self.entries -= 1;
-        Some(entry)
+    /// Puts a detached entry back among its key's entries.
+    pub fn attach(&mut self, id: EntryId) {
+        let Some(slot) = self.slots.get(id as usize) else {
+            return;
+        };
+        let (key, ns) = (slot.entry.key, slot.entry.ns);
+        if let Some(key_slot) = self.keys.slots.get_mut(key as usize)
+            && let Err(at) = key_slot.entries.binary_search_by(|(n, _)| n.cmp(&ns))
+        {
+            key_slot.entries.insert(at, (ns, id));
+        }
     }
 
-    /// Keeps the buffers of a removed entry for reuse.
-    pub fn recycle(&mut self, entry: Entry) {
-        let mut acc = entry.acc;
-        if acc.capacity() > 0 && acc.capacity() <= 4096 && self.spare_accs.len() < 4096 {
-            acc.clear();
-            self.spare_accs.push(acc);
+    /// Removes entry `id` from the store (attached or detached); its handles go stale.
+    /// The slot, with its accumulator buffer, is reused by a later entry.
+    pub fn remove(&mut self, id: EntryId) {
+        self.detach(id);
+        if let Some(slot) = self.slots.get_mut(id as usize)
+            && slot.used
+        {
+            slot.used = false;
+            slot.generation = slot.generation.wrapping_add(1);
+            slot.entry.events = None;
+            slot.entry.acc.clear();
+            self.entries -= 1;
+            self.free.push(id);
         }
     }
 
@@ -164,29 +253,28 @@ impl WindowStore {
         &self,
         key: KeyId,
         starts: Range<i64>,
-    ) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
+    ) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
         let entries = self.keys.slots.get(key as usize).map(|slot| &slot.entries);
         let (from, to) = entries.map_or((0, 0), |entries| {
             (
-                entries.partition_point(|e| e.ns.start < starts.start),
-                entries.partition_point(|e| e.ns.start < starts.end),
+                entries.partition_point(|(n, _)| n.start < starts.start),
+                entries.partition_point(|(n, _)| n.start < starts.end),
             )
         });
-        entries.into_iter().flat_map(move |e| e.range(from..to))
+        entries
+            .into_iter()
+            .flat_map(move |e| e.range(from..to))
+            .copied()
     }
 
     /// Every entry of `key`, in namespace order.
-    pub fn entries(&self, key: KeyId) -> impl Iterator<Item = &Entry> + '_ {
+    pub fn entries(&self, key: KeyId) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
         self.keys
             .slots
             .get(key as usize)
             .into_iter()
             .flat_map(|slot| slot.entries.iter())
-    }
-
-    /// The last entry of `key` in namespace order.
-    pub fn last(&self, key: KeyId) -> Option<&Entry> {
-        self.keys.slots.get(key as usize)?.entries.back()
+            .copied()
     }
 
     /// The ids of the keys that hold entries.
@@ -199,9 +287,10 @@ impl WindowStore {
             .map(|(id, _)| id as KeyId)
     }
 
-    /// Asks for (key, ns) to be fired once the watermark reaches `at`.
-    pub fn schedule_fire(&mut self, at: i64, key: KeyId, ns: Window) {
-        self.fire.schedule(at, key, ns);
+    /// Asks for entry `id` to be fired once the watermark reaches `at`.
+    pub fn schedule_fire(&mut self, at: i64, id: EntryId) {
+        let handle = self.handle(id);
+        self.fire.schedule(at, handle);
     }
 
     /// Appends the firing timers due at `watermark` to `out`, in time order.
@@ -209,9 +298,10 @@ impl WindowStore {
         self.fire.pop_due(watermark, out);
     }
 
-    /// Asks for (key, ns) to be purged once the watermark reaches `at`.
-    pub fn schedule_purge(&mut self, at: i64, key: KeyId, ns: Window) {
-        self.purge.schedule(at, key, ns);
+    /// Asks for entry `id` to be purged once the watermark reaches `at`.
+    pub fn schedule_purge(&mut self, at: i64, id: EntryId) {
+        let handle = self.handle(id);
+        self.purge.schedule(at, handle);
     }
 
     /// Appends the purge timers due at `watermark` to `out`, in time order.
@@ -223,6 +313,24 @@ impl WindowStore {
     pub fn timer_counts(&self) -> (usize, usize) {
         (self.fire.len(), self.purge.len())
     }
+
+    /// A slot for a new entry (key, ns), not yet attached.
+    fn allocate(&mut self, key: KeyId, ns: Window) -> EntryId {
+        self.entries += 1;
+        if let Some(id) = self.free.pop() {
+            let slot = &mut self.slots[id as usize];
+            slot.used = true;
+            slot.entry.reset(key, ns);
+            return id;
+        }
+        let id = EntryId::try_from(self.slots.len()).unwrap_or(EntryId::MAX);
+        self.slots.push(Slot {
+            entry: Entry::new(key, ns),
+            generation: 0,
+            used: true,
+        });
+        id
+    }
 }
 
 #[cfg(test)]
@@ -230,30 +338,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_stay_sorted_and_keys_are_reused() {
+    fn entries_stay_sorted_ids_stay_put_and_keys_are_reused() {
         let mut store = WindowStore::default();
         let a = store.intern(Some(b"a"));
         assert_eq!(store.intern(Some(b"a")), a);
         assert_eq!(store.intern(None), NO_KEY);
+        let mut ids = Vec::new();
         for start in [20, 0, 10, 30, 5] {
-            store.get_or_insert(a, Window::new(start, start + 10));
+            let (id, created) = store.get_or_insert(a, Window::new(start, start + 10));
+            assert!(created);
+            store.entry_mut(id).acc.set(&[start as u8]);
+            ids.push(id);
         }
-        let starts: Vec<i64> = store.entries(a).map(|e| e.ns.start).collect();
+        let starts: Vec<i64> = store.entries(a).map(|(ns, _)| ns.start).collect();
         assert_eq!(starts, [0, 5, 10, 20, 30]);
-        let mid: Vec<i64> = store.range(a, 5..21).map(|e| e.ns.start).collect();
+        let mid: Vec<i64> = store.range(a, 5..21).map(|(ns, _)| ns.start).collect();
         assert_eq!(mid, [5, 10, 20]);
+        for (id, start) in ids.iter().zip([20, 0, 10, 30, 5]) {
+            assert_eq!(&store.entry(*id).acc[..], [start as u8], "ids are stable");
+        }
         assert_eq!(store.len(), 5);
+        // Detached: kept, not found; attached again: found.
+        let ten = Window::new(10, 20);
+        let id = store.find(a, ten).expect("present");
+        store.detach(id);
+        assert_eq!(store.find(a, ten), None);
+        assert_eq!(store.len(), 5);
+        store.attach(id);
+        assert_eq!(store.find(a, ten), Some(id));
         store.release(a); // holds entries: kept
         assert_eq!(store.key(a), Some(&b"a"[..]));
-        for start in [20, 0, 10, 30, 5] {
-            let entry = store.remove(a, Window::new(start, start + 10));
-            store.recycle(entry.expect("present"));
+        let handle = store.handle(ids[0]);
+        assert_eq!(store.current(handle), Some(ids[0]));
+        for id in &ids {
+            store.remove(*id);
         }
+        assert_eq!(store.current(handle), None);
         store.release(a);
+        assert_eq!(store.key(a), Some(&b"a"[..]), "forgotten at the next sweep");
+        store.sweep_keys();
         assert_eq!(store.key(a), None);
         let b = store.intern(Some(b"b"));
         assert_eq!(b, a, "a free id is reused");
-        assert_eq!(store.key(b), Some(&b"b"[..]));
-        assert!(store.is_empty());
+        let (reused, _) = store.get_or_insert(b, Window::new(0, 1));
+        assert!(ids.contains(&reused));
+        assert!(store.entry(reused).acc.is_empty());
+        assert_eq!(
+            store.current(handle),
+            None,
+            "a reused slot has a new generation"
+        );
+        assert_eq!(store.len(), 1);
     }
 }

@@ -1,0 +1,227 @@
+//! What happens without an event: the watermark advances (windows fire, state is
+//! purged), processing time passes (early firings), the input ends (everything left
+//! fires).
+
+use std::cmp::Ordering;
+
+use weir_batch::Timestamp;
+
+use super::WindowOperator;
+use crate::runtime::operator::{Emitted, OperatorError};
+use crate::window::assigner::WindowAssigner;
+use crate::window::function::FiringKind;
+use crate::window::spec::WindowKind;
+use crate::window::store::{EntryId, Timer};
+
+/// A window's place in the firing order: (end, key, start) of its reported bounds.
+/// The first eight bytes of the key, big-endian, decide most comparisons.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Order {
+    end: i64,
+    keyed: bool,
+    prefix: u64,
+    start: i64,
+    id: EntryId,
+}
+
+impl WindowOperator {
+    /// Fires every window with `max_ts <= watermark` that has not fired on time, in
+    /// (end, key, start) order with one `finish`, then purges what the watermark
+    /// leaves behind. A watermark that does not advance is ignored.
+    pub(super) fn advance_watermark(
+        &mut self,
+        watermark: Timestamp,
+        out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
+        if watermark <= self.watermark {
+            return Ok(());
+        }
+        self.watermark = watermark;
+        let mut timers = std::mem::take(&mut self.timers);
+        self.store.pop_fire(watermark, &mut timers);
+        let mut due = std::mem::take(&mut self.due_ids);
+        due.extend(timers.iter().filter_map(|timer| {
+            let id = self.store.current(timer.handle)?;
+            let state = self.store.entry(id).window?;
+            (!state.complete).then_some(id)
+        }));
+        self.fire_in_order(&mut due, FiringKind::OnTime);
+        let fired = self.flush_firings(out);
+        timers.clear();
+        self.store.pop_purge(watermark, &mut timers);
+        for timer in &timers {
+            self.purge(*timer);
+        }
+        timers.clear();
+        self.timers = timers;
+        self.due_ids = due;
+        fired
+    }
+
+    /// Sorts windows `ids` by (end, key, start) of the bounds their firings report,
+    /// drops duplicates and snapshots them as firings of `kind`; empties `ids`.
+    fn fire_in_order(&mut self, ids: &mut Vec<EntryId>, kind: FiringKind) {
+        let mut order = std::mem::take(&mut self.order);
+        order.extend(ids.drain(..).map(|id| self.order_of(id)));
+        let store = &self.store;
+        order.sort_unstable_by(|a, b| {
+            (a.end, a.keyed, a.prefix)
+                .cmp(&(b.end, b.keyed, b.prefix))
+                .then_with(|| match a.id == b.id {
+                    true => Ordering::Equal,
+                    false => store
+                        .key(store.entry(a.id).key)
+                        .cmp(&store.key(store.entry(b.id).key))
+                        .then(a.start.cmp(&b.start))
+                        .then(a.id.cmp(&b.id)),
+                })
+        });
+        order.dedup_by_key(|o| o.id);
+        for place in &order {
+            self.snapshot(place.id, kind);
+        }
+        order.clear();
+        self.order = order;
+    }
+
+    fn order_of(&self, id: EntryId) -> Order {
+        let entry = self.store.entry(id);
+        let (start, end) = match self.kind {
+            WindowKind::Count(_) | WindowKind::Time(WindowAssigner::Global) => {
+                (entry.stats.min_ts, entry.stats.max_ts.saturating_add(1))
+            }
+            _ => (entry.ns.start, entry.ns.end),
+        };
+        let key = self.store.key(entry.key);
+        let mut prefix = [0u8; 8];
+        if let Some(key) = key {
+            let len = key.len().min(8);
+            prefix[..len].copy_from_slice(&key[..len]);
+        }
+        Order {
+            end,
+            keyed: key.is_some(),
+            prefix: u64::from_be_bytes(prefix),
+            start,
+            id,
+        }
+    }
+
+    /// Removes the state of the window a purge timer names; for sliding windows also
+    /// the panes whose last window it is (the panes that start in its first slide).
+    fn purge(&mut self, timer: Timer) {
+        let Some(id) = self.store.current(timer.handle) else {
+            return;
+        };
+        let (key, ns) = (self.store.entry(id).key, self.store.entry(id).ns);
+        self.store.remove(id);
+        if let WindowKind::Sliding {
+            assigner: WindowAssigner::Sliding { slide, .. },
+            pane_ms,
+        } = self.kind
+        {
+            let first_slide = ns.start..ns.start.saturating_add(slide).min(ns.end);
+            let mut panes = std::mem::take(&mut self.due_ids);
+            panes.extend(
+                self.store
+                    .range(key, first_slide)
+                    .filter(|(n, _)| n.end.saturating_sub(n.start) == pane_ms && n.end <= ns.end)
+                    .map(|(_, id)| id),
+            );
+            for pane in panes.drain(..) {
+                self.store.remove(pane);
+            }
+            self.due_ids = panes;
+        }
+        self.store.release(key);
+    }
+
+    /// Fires, as early firings, the windows that received events since they last
+    /// fired, once every `early_firing_ms` of processing time. The first call only
+    /// starts the clock.
+    pub(super) fn early_firing(
+        &mut self,
+        now_ms: i64,
+        out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
+        let Some(interval) = self.spec.early_firing_ms else {
+            return Ok(());
+        };
+        let interval = i64::try_from(interval).unwrap_or(i64::MAX);
+        match self.next_early {
+            Some(next) if now_ms < next => return Ok(()),
+            None => {
+                self.next_early = Some(now_ms.saturating_add(interval));
+                return Ok(());
+            }
+            Some(_) => self.next_early = Some(now_ms.saturating_add(interval)),
+        }
+        let mut dirty = std::mem::take(&mut self.dirty);
+        let mut candidates = Vec::new();
+        let mut windows = Vec::new();
+        for handle in dirty.drain(..) {
+            let Some(slot) = self.store.current(handle) else {
+                continue;
+            };
+            let entry = self.store.entry_mut(slot);
+            entry.stats.dirty_listed = false;
+            let (key, ns) = (entry.key, entry.ns);
+            windows.clear();
+            match self.kind {
+                WindowKind::Sliding { assigner, .. } => assigner.assign(ns.start, &mut windows),
+                _ => windows.push(ns),
+            }
+            for window in &windows {
+                if let Some(id) = self.store.find(key, *window)
+                    && self.changed_since_firing(id)
+                {
+                    candidates.push(id);
+                }
+            }
+        }
+        self.dirty = dirty;
+        self.fire_in_order(&mut candidates, FiringKind::Early);
+        self.flush_firings(out)
+    }
+
+    /// Whether window `id` has not completed and has a slot that received events after
+    /// its last firing.
+    fn changed_since_firing(&self, id: EntryId) -> bool {
+        let entry = self.store.entry(id);
+        let Some(state) = entry.window else {
+            return false;
+        };
+        if state.complete {
+            return false;
+        }
+        match self.kind {
+            WindowKind::Sliding { pane_ms, .. } => self
+                .store
+                .range(entry.key, entry.ns.start..entry.ns.end)
+                .filter(|(n, _)| n.end.saturating_sub(n.start) == pane_ms)
+                .any(|(_, pane)| self.store.entry(pane).stats.last_seq > state.fired_seq),
+            _ => entry.stats.last_seq > state.fired_seq,
+        }
+    }
+
+    /// At the end of the input: the watermark goes to the end of time (every time
+    /// window fires), then every window still holding data (count windows) fires.
+    pub(super) fn end_of_input(&mut self, out: &mut Emitted) -> Result<(), OperatorError> {
+        if self.watermark < Timestamp::MAX {
+            self.advance_watermark(Timestamp::MAX, out)?;
+        }
+        let mut left = Vec::new();
+        for key in self.store.keys_with_entries() {
+            for (_, id) in self.store.entries(key) {
+                let entry = self.store.entry(id);
+                if entry.stats.count > 0 && entry.window.is_some_and(|state| !state.complete) {
+                    left.push(id);
+                }
+            }
+        }
+        self.fire_in_order(&mut left, FiringKind::OnTime);
+        let fired = self.flush_firings(out);
+        self.store.sweep_keys();
+        fired
+    }
+}
