@@ -19,6 +19,7 @@ use crate::plugin::DEFAULT_DEADLINE;
 use crate::plugin::PluginLimits;
 use crate::plugin::limits::DEFAULT_MEMORY_LIMIT;
 use crate::runtime::key_selector::KeyBy;
+use crate::window::spec::WindowSpec;
 
 /// The most key groups a pipeline may have: the limit of key-group ranges in state.
 pub const MAX_KEY_GROUPS_LIMIT: u16 = 32_768;
@@ -42,13 +43,25 @@ pub struct PipelineConfig {
 #[derive(Debug, Clone)]
 pub struct OperatorConfig {
     pub name: String,
-    pub plugin: PathBuf,
+    /// The plugin, or the built-in aggregates, that the operator runs.
+    pub function: OperatorFunction,
+    /// The operator's windows, if it is a window operator.
+    pub window: Option<WindowSpec>,
     pub parallelism: usize,
     /// What the operator's input is keyed by, if it is keyed.
     pub key_by: Option<KeyBy>,
     pub limits: PluginLimits,
     /// The `settings` table as a JSON object, for the plugin's `init`.
     pub settings_json: String,
+}
+
+/// What an operator runs.
+#[derive(Debug, Clone)]
+pub enum OperatorFunction {
+    /// A Wasm component (its world says what kind of operator it is).
+    Plugin(PathBuf),
+    /// Host-native window aggregates, as written (`count`, `sum(amount)`...).
+    Builtins(Vec<String>),
 }
 
 /// Which output a sink reads.
@@ -291,9 +304,56 @@ fn check_operator(
             format!("operator `{name}`: settings cannot be given to the plugin: {error}"),
         )
     })?;
+    let window = section
+        .window
+        .as_ref()
+        .map(|window| window.to_spec())
+        .transpose()
+        .map_err(|(key, why)| (key, format!("operator `{name}`: window: {why}")))?;
+    let function = match (&section.plugin, &section.aggregate) {
+        (Some(plugin), None) => OperatorFunction::Plugin(base.join(plugin)),
+        (None, Some(aggregates)) if window.is_some() => {
+            crate::window::builtin::Builtins::parse(&aggregates.join(", ")).map_err(|why| {
+                (
+                    "aggregate",
+                    format!("operator `{name}`: `aggregate`: {why}"),
+                )
+            })?;
+            OperatorFunction::Builtins(aggregates.clone())
+        }
+        (None, Some(_)) => {
+            return Err((
+                "aggregate",
+                format!("operator `{name}`: built-in aggregates need an `[operator.window]`"),
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err((
+                "aggregate",
+                format!("operator `{name}`: give either `plugin` or `aggregate`, not both"),
+            ));
+        }
+        (None, None) => {
+            return Err((
+                "name",
+                format!(
+                    "operator `{name}`: expected `plugin = \"path/to/plugin.wasm\"` (or, for a window operator, `aggregate = [...]`)"
+                ),
+            ));
+        }
+    };
+    if window.is_some() && section.key_by.is_none() && section.parallelism > 1 {
+        return Err((
+            "parallelism",
+            format!(
+                "operator `{name}`: windows over a stream that is not keyed run with parallelism 1 (or set `key_by`)"
+            ),
+        ));
+    }
     Ok(OperatorConfig {
         name: name.clone(),
-        plugin: base.join(&section.plugin),
+        function,
+        window,
         parallelism: section.parallelism,
         key_by,
         limits: PluginLimits {

@@ -68,14 +68,19 @@ mod load;
 mod spans;
 #[cfg(test)]
 mod tests;
+pub mod window;
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use self::window::WindowSection;
+
 pub use error::ConfigError;
 pub use event_time::{EventTimeSection, SourceTime, TimeUnitName};
-pub use load::{OperatorConfig, PipelineConfig, Route, SinkConfig, load_file, load_str};
+pub use load::{
+    OperatorConfig, OperatorFunction, PipelineConfig, Route, SinkConfig, load_file, load_str,
+};
 
 /// The top level of a pipeline file.
 #[derive(Debug, Clone, Deserialize)]
@@ -224,8 +229,15 @@ fn default_keys() -> u64 {
 pub struct OperatorSection {
     /// Unique within the pipeline; used in logs, metrics, dead letters and `from`.
     pub name: String,
-    /// Path of the plugin component, relative to the pipeline file.
-    pub plugin: PathBuf,
+    /// Path of the plugin component, relative to the pipeline file. A windowed
+    /// operator may use built-in aggregates (`aggregate`) instead.
+    pub plugin: Option<PathBuf>,
+    /// Built-in window aggregates, e.g. `["count", "sum(amount)", "mean(temp) as avg"]`;
+    /// needs `[operator.window]` and no `plugin`.
+    pub aggregate: Option<Vec<String>>,
+    /// The operator's windows (see [`window`]): its plugin is then a window function
+    /// (world `window-aggregate` or `window-process`), or it uses `aggregate`.
+    pub window: Option<WindowSection>,
     #[serde(default = "default_parallelism")]
     pub parallelism: usize,
     /// Partition the operator's input by key: a dotted JSON path of the value, or

@@ -1,14 +1,11 @@
 //! From a checked pipeline file to a runnable [`Pipeline`]: plugins loaded and
 //! started (so a bad plugin is refused before any event flows), connectors opened.
 
-use super::keyed_operator::KeyedWasmOperator;
-use super::keyed_store::OperatorState;
-use super::operator::{Operator, OperatorError};
-use super::pipeline::{OperatorFactory, OperatorSpec, Pipeline, PipelineError};
-use super::wasm_operator::WasmOperator;
+use super::factory;
+use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
 use crate::config::{
-    DeadLetterSection, OperatorConfig, PipelineConfig, RecordFormatName, ShapeName, SinkFormatName,
-    SinkSection, SourceSection,
+    DeadLetterSection, OperatorFunction, PipelineConfig, RecordFormatName, ShapeName,
+    SinkFormatName, SinkSection, SourceSection,
 };
 use crate::connector::discard::DiscardSink;
 use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
@@ -16,8 +13,7 @@ use crate::connector::format::{RecordFormat, SinkFormat};
 use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{DeadLetterSink, Sink, Source};
-use crate::plugin::{Plugin, PluginError, PluginKind, PluginLoader, PluginSpec};
-use crate::state::MemoryBackend;
+use crate::plugin::{PluginError, PluginLoader, PluginSpec};
 use crate::time::TimestampSpec;
 
 /// Why a pipeline could not be assembled.
@@ -27,60 +23,6 @@ pub enum AssembleError {
     Plugin(#[from] PluginError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
-}
-
-/// How the subtasks of `operator` are made, by the world its plugin implements.
-///
-/// # Errors
-/// When the plugin's world does not fit the operator's settings (a keyed process
-/// function without `key_by`, a window function without a window).
-fn operator_factory(
-    operator: &OperatorConfig,
-    plugin: &Plugin,
-) -> Result<OperatorFactory, AssembleError> {
-    let mismatch = |message: String| {
-        AssembleError::Pipeline(PipelineError::Graph(format!(
-            "operator `{}` runs {} ({} plugin): {message}",
-            operator.name,
-            plugin.identity(),
-            plugin.kind()
-        )))
-    };
-    let plugin = plugin.clone();
-    match plugin.kind() {
-        PluginKind::Stateless => Ok(Box::new(move |subtask, stats| {
-            WasmOperator::new(plugin.clone(), subtask.index, stats)
-                .map(|operator| Box::new(operator) as Box<dyn Operator>)
-        })),
-        PluginKind::KeyedProcess => {
-            if operator.key_by.is_none() {
-                return Err(mismatch(
-                    "a keyed process function needs `key_by` (a field path, or \"$key\")".into(),
-                ));
-            }
-            Ok(Box::new(move |subtask, stats| {
-                let state = OperatorState::restore(
-                    Box::new(MemoryBackend::new()),
-                    subtask.key_groups.clone(),
-                )
-                .map_err(|error| OperatorError {
-                    operator: plugin.spec().operator.clone(),
-                    message: format!("state: {error}"),
-                })?;
-                KeyedWasmOperator::new(
-                    plugin.clone(),
-                    subtask.index,
-                    subtask.max_key_groups,
-                    state,
-                    stats,
-                )
-                .map(|operator| Box::new(operator) as Box<dyn Operator>)
-            }))
-        }
-        PluginKind::WindowAggregate | PluginKind::WindowProcess => Err(mismatch(
-            "a window function needs a `[operator.window]`".into(),
-        )),
-    }
 }
 
 /// Loads every plugin of `config` and opens its connectors.
@@ -93,30 +35,38 @@ pub async fn assemble(
 ) -> Result<Pipeline, AssembleError> {
     let mut operators = Vec::with_capacity(config.operators.len());
     for operator in &config.operators {
-        let spec = PluginSpec {
-            operator: operator.name.clone(),
-            path: operator.plugin.clone(),
-            settings_json: operator.settings_json.clone(),
-            limits: operator.limits,
+        let built = match &operator.function {
+            OperatorFunction::Plugin(path) => {
+                let spec = PluginSpec {
+                    operator: operator.name.clone(),
+                    path: path.clone(),
+                    settings_json: operator.settings_json.clone(),
+                    limits: operator.limits,
+                };
+                let loader = loader.clone();
+                let plugin = tokio::task::spawn_blocking(move || loader.load(spec))
+                    .await
+                    .map_err(|error| {
+                        PipelineError::Task("plugin loader".into(), error.to_string())
+                    })??;
+                tracing::info!(
+                    operator = %operator.name,
+                    plugin = %plugin.identity(),
+                    kind = %plugin.kind(),
+                    cache = ?plugin.cache_outcome(),
+                    "plugin loaded"
+                );
+                factory::for_plugin(operator, &plugin)?
+            }
+            OperatorFunction::Builtins(aggregates) => factory::for_builtins(operator, aggregates)?,
         };
-        let loader = loader.clone();
-        let plugin = tokio::task::spawn_blocking(move || loader.load(spec))
-            .await
-            .map_err(|error| PipelineError::Task("plugin loader".into(), error.to_string()))??;
-        tracing::info!(
-            operator = %operator.name,
-            plugin = %plugin.identity(),
-            cache = ?plugin.cache_outcome(),
-            "plugin loaded"
-        );
-        let factory = operator_factory(operator, &plugin)?;
         operators.push(OperatorSpec {
             name: operator.name.clone(),
-            plugin: plugin.identity().to_string(),
+            plugin: built.identity,
             parallelism: operator.parallelism,
             key_by: operator.key_by.clone(),
-            outputs: plugin.identity().outputs.clone(),
-            factory,
+            outputs: built.outputs,
+            factory: built.factory,
         });
     }
     let mut sinks = Vec::with_capacity(config.sinks.len());

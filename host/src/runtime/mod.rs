@@ -18,6 +18,7 @@ pub mod assemble;
 pub mod chain;
 pub mod channel;
 pub mod dead_letter;
+pub mod factory;
 pub mod key_selector;
 pub mod keyed_operator;
 pub mod keyed_store;
