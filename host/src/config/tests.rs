@@ -198,7 +198,10 @@ fn error_of(text: &str) -> ConfigError {
 fn a_good_file_loads_with_paths_resolved() {
     let config = load_str(Path::new("dir/p.toml"), GOOD).expect("valid");
     assert_eq!(config.name, "demo");
-    assert_eq!(config.operators[0].plugin, Path::new("dir/f.wasm"));
+    assert!(matches!(
+        &config.operators[0].function,
+        OperatorFunction::Plugin(path) if path == Path::new("dir/f.wasm")
+    ));
     assert_eq!(
         config.operators[0].settings_json,
         r#"{"field":"amount","value":1.5}"#

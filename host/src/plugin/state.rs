@@ -16,6 +16,7 @@ use super::bindings::keyed::weir::operator::timers::{Host as TimersHost, TimeDom
 use super::store::HostCtx;
 pub use crate::state::StateSpec;
 pub use crate::state::TimeDomain as TimerDomain;
+use crate::state::keyed::MapEntry;
 use crate::state::{KeyGroup, StateKind};
 
 /// Largest value (or list element) a plugin may store; the guest controls the length.
@@ -90,7 +91,7 @@ pub trait KeyedStore: Send + std::any::Any {
         &mut self,
         state: &StateSpec,
         scope: &CallScope,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+    ) -> Result<Vec<MapEntry>, String>;
     fn register_timer(
         &mut self,
         scope: &CallScope,

@@ -8,6 +8,7 @@ use std::ops::Range;
 use weir_batch::Timestamp;
 
 use crate::plugin::state::{CallScope, KeyedStore, StateSpec, TimerDomain};
+use crate::state::keyed::MapEntry;
 use crate::state::{KeyGroup, Scope, StateBackend, StateError, SubtaskState, Timer};
 
 /// The state of one keyed operator subtask.
@@ -214,11 +215,7 @@ impl KeyedStore for OperatorState {
             .map_err(message)
     }
 
-    fn map_entries(
-        &mut self,
-        spec: &StateSpec,
-        call: &CallScope,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    fn map_entries(&mut self, spec: &StateSpec, call: &CallScope) -> Result<Vec<MapEntry>, String> {
         let state = &mut self.inner;
         state
             .keyed
