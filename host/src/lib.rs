@@ -11,7 +11,10 @@
 //! - [`plugin`]: the Wasm engine, compile cache, limits and host interfaces;
 //! - [`runtime`]: operators, chains, channels, the pipeline graph and its statistics;
 //! - [`time`]: watermark generation at the sources (bounded out-of-orderness, idleness);
-//! - [`window`]: window assigners (tumbling, sliding, session, global) and session merging;
+//! - [`state`]: keyed state (the `StateBackend` trait, memory backend, key encoding, TTL,
+//!   timers, transactions);
+//! - [`window`]: window assigners, triggers, lateness, the window operator and built-in
+//!   aggregates;
 //! - [`connector`]: sources and sinks (files, stdin/stdout, generator);
 //! - [`config`]: the pipeline file.
 

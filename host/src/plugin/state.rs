@@ -179,12 +179,15 @@ impl StateCtx {
             .scopes
             .get(scope as usize)
             .ok_or(StateError::NoSuchScope(scope))?;
-        let store = self
-            .store
-            .as_deref_mut()
-            .ok_or(StateError::NoSuchScope(scope))?;
+        let store = self.store.as_deref_mut().ok_or_else(not_lent)?;
         Ok((state, call_scope, store))
     }
+}
+
+/// A state call in a call the host lent no state to (today: window process functions,
+/// whose per-window state is not implemented yet).
+fn not_lent() -> StateError {
+    StateError::Backend("no keyed state is available in this call".into())
 }
 
 fn backend(message: String) -> StateError {
@@ -336,10 +339,7 @@ impl StateCtx {
             .scopes
             .get(scope as usize)
             .ok_or(StateError::NoSuchScope(scope))?;
-        let store = self
-            .store
-            .as_deref_mut()
-            .ok_or(StateError::NoSuchScope(scope))?;
+        let store = self.store.as_deref_mut().ok_or_else(not_lent)?;
         Ok((call_scope, store))
     }
 }
