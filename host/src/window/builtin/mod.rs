@@ -47,6 +47,8 @@ use std::io::Write as _;
 use weir_batch::Batch;
 
 pub use json::{FieldError, number_at};
+
+use crate::connector::json_path::FieldPath;
 pub use parse::{BuiltinAggregate, BuiltinKind, parse_items, parse_list};
 
 use super::function::{AggregateFunction, Packed, WindowFiring, WindowFnError};
@@ -59,7 +61,7 @@ pub const BUILTIN_PLUGIN: &str = "builtin";
 pub struct Builtins {
     aggregates: Vec<BuiltinAggregate>,
     /// The distinct field paths, each read once per event.
-    paths: Vec<Vec<String>>,
+    paths: Vec<FieldPath>,
     /// Per aggregate: for field aggregates, (path index, byte offset in the accumulator).
     slots: Vec<Option<(usize, usize)>>,
     acc_len: usize,
@@ -79,7 +81,7 @@ impl Builtins {
         if let Some(at) = (1..names.len()).find(|&at| names[..at].contains(&names[at])) {
             return Err(format!("two aggregates are named `{}`", names[at]));
         }
-        let mut paths: Vec<Vec<String>> = Vec::new();
+        let mut paths: Vec<FieldPath> = Vec::new();
         let mut slots = Vec::with_capacity(aggregates.len());
         let mut acc_len = 8;
         for aggregate in &aggregates {
@@ -87,10 +89,11 @@ impl Builtins {
                 slots.push(None);
                 continue;
             }
-            let path = match paths.iter().position(|p| *p == aggregate.path) {
+            let text = aggregate.path.join(".");
+            let path = match paths.iter().position(|p| p.as_str() == text) {
                 Some(path) => path,
                 None => {
-                    paths.push(aggregate.path.clone());
+                    paths.push(FieldPath::parse(&text));
                     paths.len() - 1
                 }
             };
@@ -240,7 +243,7 @@ impl AggregateFunction for Builtins {
             for (value, path) in self.values.iter_mut().zip(&self.paths) {
                 *value = number_at(event.value, path).map_err(|error| match error {
                     FieldError::NotJson(_) => WindowFnError::input(error.to_string()),
-                    _ => WindowFnError::input(format!("field `{}` {error}", path.join("."))),
+                    _ => WindowFnError::input(format!("field `{path}` {error}")),
                 })?;
             }
             let acc = &mut accumulators.bytes[target * len..(target + 1) * len];

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use weir_batch::Batch;
 
+use crate::connector::json_path::FieldPath;
 use crate::runtime::operator::{Emitted, Operator, OperatorError};
 use crate::window::builtin::number_at;
 use crate::window::{
@@ -93,7 +94,7 @@ fn header(batch: &Batch, index: usize, name: &str) -> String {
 }
 
 fn id_of(value: &[u8]) -> i64 {
-    number_at(value, &["id".to_owned()]).map_or(-1, |id| id as i64)
+    number_at(value, &FieldPath::parse("id")).map_or(-1, |id| id as i64)
 }
 
 /// Reads what the operator emitted into `out`, then clears `emitted`.
