@@ -2,27 +2,12 @@
 //! the file, the line and what was expected, and the exit code says it failed.
 
 use std::path::Path;
-use std::process::Command;
 
-/// Writes `pipeline` to `dir/pipeline.toml` and runs `weir run [flags] FILE` on it;
-/// returns the exit code and stderr.
+mod common;
+
+/// Runs `weir run [flags] FILE` on `pipeline`; returns the exit code and stderr.
 fn weir_run(dir: &Path, pipeline: &str, flags: &[&str]) -> (i32, String) {
-    let path = dir.join("pipeline.toml");
-    std::fs::write(&path, pipeline).expect("write the pipeline");
-    let output = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .arg("run")
-        .args(flags)
-        .arg(&path)
-        .env(
-            "WEIR_CACHE_DIR",
-            std::env::temp_dir().join("weir-cli-test-cache"),
-        )
-        .output()
-        .expect("weir runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::weir(dir, "run", flags, pipeline)
 }
 
 #[test]

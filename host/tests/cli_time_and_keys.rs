@@ -2,26 +2,12 @@
 //! is reported at its line, and nothing runs.
 
 use std::path::Path;
-use std::process::Command;
 
-/// Writes `pipeline` to `dir/pipeline.toml` and runs `weir check` on it; returns the
-/// exit code and stderr.
+mod common;
+
+/// Runs `weir check FILE` on `pipeline`; returns the exit code and stderr.
 fn weir_check(dir: &Path, pipeline: &str) -> (i32, String) {
-    let path = dir.join("pipeline.toml");
-    std::fs::write(&path, pipeline).expect("write the pipeline");
-    let output = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .arg("check")
-        .arg(&path)
-        .env(
-            "WEIR_CACHE_DIR",
-            std::env::temp_dir().join("weir-cli-test-cache"),
-        )
-        .output()
-        .expect("weir runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::weir(dir, "check", &[], pipeline)
 }
 
 #[test]

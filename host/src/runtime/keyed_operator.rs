@@ -24,6 +24,7 @@ use super::dead_letter::{DeadLetter, Origin};
 use super::keyed_store::OperatorState;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
+use super::wasm_operator::{count_failure, deliver};
 use crate::plugin::state::{CallScope, KeyedStore, TimerDomain};
 use crate::plugin::{CallFailure, CallOutputs, FiredTimer, Plugin, PluginInstance};
 use crate::state::{Timer, key_group_of};
@@ -135,50 +136,29 @@ impl KeyedWasmOperator {
         outcome.map(|()| (value, result))
     }
 
-    fn count_failure(&self, failure: &CallFailure) {
-        let counter = match failure {
-            CallFailure::Trap(_) => &self.stats.traps,
-            CallFailure::Deadline(_) => &self.stats.deadline_hits,
-            CallFailure::OutOfMemory(_) => &self.stats.out_of_memory,
-            _ => return,
-        };
-        counter.fetch_add(1, Relaxed);
-    }
-
-    fn deliver(&self, input: &Batch, outputs: CallOutputs, out: &mut Emitted) {
-        self.stats
-            .events_out
-            .fetch_add(outputs.main.len() as u64, Relaxed);
-        out.main.append(outputs.main);
-        for (output, events) in outputs.named {
-            match out.named.iter_mut().find(|(name, _)| *name == output) {
-                Some((_, batch)) => batch.append(events),
-                None => out.named.push((output, events)),
-            }
-        }
-        self.stats
-            .dead_lettered
-            .fetch_add(outputs.rejected.len() as u64, Relaxed);
-        for (index, reason) in outputs.rejected {
-            out.dead_letters.push(DeadLetter::for_event(
-                self.origin.clone(),
-                reason,
-                &input.event(index as usize),
-            ));
-        }
-    }
-
     /// Fills `self.scopes` with the keys of `batch`'s events (all keyed).
     fn scopes_for_events(&mut self, batch: &Batch) {
-        self.scopes.clear();
+        // The scopes' buffers are reused from call to call: no allocation per event
+        // once the batches have reached their size.
+        self.scopes.truncate(batch.len());
         for event in batch.iter() {
             let key = event.key.unwrap_or_default();
-            self.scopes.push(CallScope {
-                key_group: key_group_of(key, self.max_key_groups),
-                key: key.to_vec(),
-                namespace: Vec::new(),
-                time: event.timestamp,
-            });
+            let key_group = key_group_of(key, self.max_key_groups);
+            match self.scopes.get_mut(event.index as usize) {
+                Some(scope) => {
+                    scope.key_group = key_group;
+                    scope.key.clear();
+                    scope.key.extend_from_slice(key);
+                    scope.namespace.clear();
+                    scope.time = event.timestamp;
+                }
+                None => self.scopes.push(CallScope {
+                    key_group,
+                    key: key.to_vec(),
+                    namespace: Vec::new(),
+                    time: event.timestamp,
+                }),
+            }
         }
     }
 
@@ -187,11 +167,11 @@ impl KeyedWasmOperator {
         let (batch, result) = self.in_transaction(|instance| instance.process(batch))?;
         match result {
             Ok(outputs) => {
-                self.deliver(&batch, outputs, out);
+                deliver(&self.stats, &self.origin, &batch, outputs, out);
                 Ok(())
             }
             Err(failure) => {
-                self.count_failure(&failure);
+                count_failure(&self.stats, &failure);
                 self.stats.failed_batches.fetch_add(1, Relaxed);
                 tracing::warn!(
                     operator = %self.plugin.spec().operator,
@@ -209,9 +189,9 @@ impl KeyedWasmOperator {
                     let (single, result) =
                         self.in_transaction(|instance| instance.process(single))?;
                     match result {
-                        Ok(outputs) => self.deliver(&single, outputs, out),
+                        Ok(outputs) => deliver(&self.stats, &self.origin, &single, outputs, out),
                         Err(failure) => {
-                            self.count_failure(&failure);
+                            count_failure(&self.stats, &failure);
                             self.stats.dead_lettered.fetch_add(1, Relaxed);
                             out.dead_letters.push(DeadLetter::for_event(
                                 self.origin.clone(),
@@ -288,12 +268,12 @@ impl KeyedWasmOperator {
         let ((), result) = self.in_transaction(|instance| ((), instance.on_timer(&fired)))?;
         let failure = match result {
             Ok(outputs) => {
-                self.deliver(&Batch::default(), outputs, out);
+                deliver(&self.stats, &self.origin, &Batch::default(), outputs, out);
                 return Ok(());
             }
             Err(failure) => failure,
         };
-        self.count_failure(&failure);
+        count_failure(&self.stats, &failure);
         if failure.poisons_instance() {
             self.renew_instance()?;
         }
@@ -303,9 +283,9 @@ impl KeyedWasmOperator {
             let ((), result) = self
                 .in_transaction(|instance| ((), instance.on_timer(std::slice::from_ref(fired))))?;
             match result {
-                Ok(outputs) => self.deliver(&Batch::default(), outputs, out),
+                Ok(outputs) => deliver(&self.stats, &self.origin, &Batch::default(), outputs, out),
                 Err(failure) => {
-                    self.count_failure(&failure);
+                    count_failure(&self.stats, &failure);
                     self.stats.dead_lettered.fetch_add(1, Relaxed);
                     out.dead_letters.push(DeadLetter {
                         origin: self.origin.clone(),

@@ -67,48 +67,14 @@ impl WasmOperator {
         Ok(())
     }
 
-    fn count_failure(&self, failure: &CallFailure) {
-        let counter = match failure {
-            CallFailure::Trap(_) => &self.stats.traps,
-            CallFailure::Deadline(_) => &self.stats.deadline_hits,
-            CallFailure::OutOfMemory(_) => &self.stats.out_of_memory,
-            CallFailure::Guest { .. }
-            | CallFailure::InvalidOutput(_)
-            | CallFailure::NotThisKind { .. } => return,
-        };
-        counter.fetch_add(1, Relaxed);
-    }
-
-    /// Moves a successful call's outputs into `out`.
-    fn deliver(&self, input: &Batch, outputs: CallOutputs, out: &mut Emitted) {
-        self.stats
-            .events_out
-            .fetch_add(outputs.main.len() as u64, Relaxed);
-        out.main.append(outputs.main);
-        for (output, events) in outputs.named {
-            match out.named.iter_mut().find(|(name, _)| *name == output) {
-                Some((_, batch)) => batch.append(events),
-                None => out.named.push((output, events)),
-            }
-        }
-        self.stats
-            .dead_lettered
-            .fetch_add(outputs.rejected.len() as u64, Relaxed);
-        for (index, reason) in outputs.rejected {
-            let event = input.event(index as usize);
-            out.dead_letters
-                .push(DeadLetter::for_event(self.origin.clone(), reason, &event));
-        }
-    }
-
     /// Re-runs `batch` one event at a time after the whole batch failed.
     fn isolate(&mut self, batch: &Batch, out: &mut Emitted) -> Result<(), OperatorError> {
         for index in 0..batch.len() {
             let (single, result) = self.instance.process(batch.slice(index..index + 1));
             match result {
-                Ok(outputs) => self.deliver(&single, outputs, out),
+                Ok(outputs) => deliver(&self.stats, &self.origin, &single, outputs, out),
                 Err(failure) => {
-                    self.count_failure(&failure);
+                    count_failure(&self.stats, &failure);
                     tracing::warn!(
                         operator = %self.plugin.spec().operator,
                         plugin = %self.plugin.identity(),
@@ -144,11 +110,11 @@ impl Operator for WasmOperator {
         let (batch, result) = self.instance.process(batch);
         let outcome = match result {
             Ok(outputs) => {
-                self.deliver(&batch, outputs, out);
+                deliver(&self.stats, &self.origin, &batch, outputs, out);
                 Ok(())
             }
             Err(failure) => {
-                self.count_failure(&failure);
+                count_failure(&self.stats, &failure);
                 self.stats.failed_batches.fetch_add(1, Relaxed);
                 tracing::warn!(
                     operator = %self.plugin.spec().operator,
@@ -172,4 +138,58 @@ impl Operator for WasmOperator {
             .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
         outcome
     }
+}
+
+/// Counts a failed call in the operator's fault counters (traps, deadlines, memory).
+pub(crate) fn count_failure(stats: &OperatorStats, failure: &CallFailure) {
+    let counter = match failure {
+        CallFailure::Trap(_) => &stats.traps,
+        CallFailure::Deadline(_) => &stats.deadline_hits,
+        CallFailure::OutOfMemory(_) => &stats.out_of_memory,
+        CallFailure::Guest { .. }
+        | CallFailure::InvalidOutput(_)
+        | CallFailure::NotThisKind { .. } => return,
+    };
+    counter.fetch_add(1, Relaxed);
+}
+
+/// Moves a successful call's outputs into `out`: main and named outputs appended, and
+/// the events the plugin rejected (indexes into `input`) dead-lettered with `origin`.
+pub(crate) fn merge_outputs(
+    origin: &Origin,
+    input: &Batch,
+    outputs: CallOutputs,
+    out: &mut Emitted,
+) {
+    out.main.append(outputs.main);
+    for (output, events) in outputs.named {
+        match out.named.iter_mut().find(|(name, _)| *name == output) {
+            Some((_, batch)) => batch.append(events),
+            None => out.named.push((output, events)),
+        }
+    }
+    for (index, reason) in outputs.rejected {
+        out.dead_letters.push(DeadLetter::for_event(
+            origin.clone(),
+            reason,
+            &input.event(index as usize),
+        ));
+    }
+}
+
+/// [`merge_outputs`], counting the events out and the rejections in `stats`.
+pub(crate) fn deliver(
+    stats: &OperatorStats,
+    origin: &Origin,
+    input: &Batch,
+    outputs: CallOutputs,
+    out: &mut Emitted,
+) {
+    stats
+        .events_out
+        .fetch_add(outputs.main.len() as u64, Relaxed);
+    stats
+        .dead_lettered
+        .fetch_add(outputs.rejected.len() as u64, Relaxed);
+    merge_outputs(origin, input, outputs, out);
 }

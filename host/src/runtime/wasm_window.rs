@@ -9,13 +9,13 @@
 //! an instance that cannot be replaced is fatal.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 
 use weir_batch::Batch;
 
-use super::dead_letter::{DeadLetter, Origin};
+use super::dead_letter::Origin;
 use super::operator::Emitted;
 use super::stats::OperatorStats;
+use super::wasm_operator::{count_failure, merge_outputs};
 use crate::plugin::{CallFailure, Plugin, PluginInstance};
 use crate::window::{
     AggregateFunction, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
@@ -50,15 +50,7 @@ impl WindowPluginSlot {
     /// Turns a failed call into the window operator's error, counting it and replacing
     /// a poisoned instance.
     fn failed(&mut self, function: &str, failure: CallFailure) -> WindowFnError {
-        let counter = match failure {
-            CallFailure::Trap(_) => Some(&self.stats.traps),
-            CallFailure::Deadline(_) => Some(&self.stats.deadline_hits),
-            CallFailure::OutOfMemory(_) => Some(&self.stats.out_of_memory),
-            _ => None,
-        };
-        if let Some(counter) = counter {
-            counter.fetch_add(1, Relaxed);
-        }
+        count_failure(&self.stats, &failure);
         if matches!(failure, CallFailure::NotThisKind { .. }) {
             return WindowFnError::fatal(failure.to_string());
         }
@@ -180,20 +172,8 @@ impl WindowProcessFunction for WasmWindowProcess {
             .process_windows(firings, event_ends, events);
         self.slot.gather_counters();
         let outputs = result.map_err(|failure| self.slot.failed("process", failure))?;
-        out.main.append(outputs.main);
-        for (output, batch) in outputs.named {
-            match out.named.iter_mut().find(|(name, _)| *name == output) {
-                Some((_, existing)) => existing.append(batch),
-                None => out.named.push((output, batch)),
-            }
-        }
-        for (index, reason) in outputs.rejected {
-            out.dead_letters.push(DeadLetter::for_event(
-                self.origin.clone(),
-                reason,
-                &events.event(index as usize),
-            ));
-        }
+        // Events out and dead letters are counted by the window operator's wrapper.
+        merge_outputs(&self.origin, &events, outputs, out);
         Ok(())
     }
 }
