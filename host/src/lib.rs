@@ -21,6 +21,7 @@
 pub use weir_batch as batch;
 pub mod config;
 pub mod connector;
+pub mod fsutil;
 pub mod plugin;
 pub mod runtime;
 pub mod state;

@@ -14,6 +14,7 @@
 //!   or none: after an error nothing of the batch is visible.
 
 use std::fmt::Debug;
+use std::path::Path;
 
 use super::StateError;
 
@@ -73,6 +74,16 @@ pub trait StateBackend: Send + Debug {
     /// # Errors
     /// When the backend fails; then none of the batch is applied.
     fn write(&mut self, batch: WriteBatch) -> Result<(), StateError>;
+
+    /// Writes a consistent, self-contained copy of the current state into `dir`, which
+    /// this call creates (it must not exist), and returns once the copy is durable
+    /// (files and directory synced). The copy is what a restore opens
+    /// ([`super::open::open_backend`]); the backend itself keeps working. RocksDB: a
+    /// native checkpoint (hard links to immutable SST files); memory: one file.
+    ///
+    /// # Errors
+    /// When the copy cannot be written ([`StateError::Snapshot`]) or the backend fails.
+    fn snapshot_to(&mut self, dir: &Path) -> Result<(), StateError>;
 }
 
 impl<B: StateBackend + ?Sized> StateBackend for Box<B> {
@@ -97,6 +108,9 @@ impl<B: StateBackend + ?Sized> StateBackend for Box<B> {
     }
     fn write(&mut self, batch: WriteBatch) -> Result<(), StateError> {
         (**self).write(batch)
+    }
+    fn snapshot_to(&mut self, dir: &Path) -> Result<(), StateError> {
+        (**self).snapshot_to(dir)
     }
 }
 

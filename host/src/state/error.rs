@@ -79,6 +79,15 @@ pub enum StateError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A snapshot could not be written, or one being restored is missing, damaged or of
+    /// another format version. Never treated as "start from scratch".
+    #[error("state snapshot {path}: {message}")]
+    Snapshot {
+        /// The snapshot's directory or file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl StateError {
@@ -95,8 +104,16 @@ impl StateError {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            StateError::Backend { .. } | StateError::Corrupt { .. }
+            StateError::Backend { .. } | StateError::Corrupt { .. } | StateError::Snapshot { .. }
         )
+    }
+
+    /// A [`StateError::Snapshot`] about `path`.
+    pub(crate) fn snapshot(path: &std::path::Path, message: impl fmt::Display) -> Self {
+        StateError::Snapshot {
+            path: path.display().to_string(),
+            message: message.to_string(),
+        }
     }
 
     /// The error for a size over a limit (see [`StateError::TooLarge`]).

@@ -1,7 +1,7 @@
 //! [`MemoryBackend`]: the in-memory [`StateBackend`], a `BTreeMap` of byte keys.
 //!
 //! For tests, the harness and pipelines whose state fits in memory. It never fails;
-//! a checkpoint of it is a clone.
+//! a snapshot of it is one file ([`super::snapshot_file`]).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -44,6 +44,17 @@ impl MemoryBackend {
     /// Whether there is no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The backend saved by [`StateBackend::snapshot_to`] into `dir`.
+    ///
+    /// # Errors
+    /// [`StateError::Snapshot`] when the snapshot is missing, damaged or of another
+    /// format version.
+    pub fn restore_from(dir: &std::path::Path) -> Result<Self, StateError> {
+        Ok(MemoryBackend {
+            entries: super::snapshot_file::read(dir)?,
+        })
     }
 
     /// All entries, in key order.
@@ -124,5 +135,9 @@ impl StateBackend for MemoryBackend {
             self.apply(op);
         }
         Ok(())
+    }
+
+    fn snapshot_to(&mut self, dir: &std::path::Path) -> Result<(), StateError> {
+        super::snapshot_file::write(dir, &self.entries)
     }
 }

@@ -14,7 +14,9 @@
 //! - [`transaction`]: the [`Overlay`] that holds one plugin call's writes until the call
 //!   succeeds, and [`subtask`]'s [`SubtaskState`] that commits or rolls back keyed state
 //!   and timers together;
-//! - [`key_group`]: keys → key groups → subtasks; the unit of partitioning.
+//! - [`key_group`]: keys → key groups → subtasks; the unit of partitioning;
+//! - [`open`]: a subtask's backend, fresh or restored from a checkpoint's snapshot
+//!   ([`StateBackend::snapshot_to`]; [`snapshot_file`] for the memory backend).
 //!
 //! A keyed operator's call, end to end:
 //!
@@ -50,6 +52,8 @@ pub mod error;
 pub mod key_group;
 pub mod keyed;
 pub mod memory;
+pub mod open;
+pub mod snapshot_file;
 pub mod subtask;
 pub mod timers;
 pub mod transaction;
@@ -66,6 +70,7 @@ pub use keyed::{
     KeyedState, MAX_READ_LEN, MAX_VALUE_LEN, MapEntry, READ_OVERHEAD, Scope, StateKind, StateSpec,
 };
 pub use memory::MemoryBackend;
+pub use open::{BackendKind, open_backend};
 pub use subtask::SubtaskState;
 pub use timers::{TimeDomain, Timer, TimerService};
 pub use transaction::Overlay;

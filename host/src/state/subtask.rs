@@ -126,6 +126,9 @@ mod tests {
                 message: "no space left on device".into(),
             })
         }
+        fn snapshot_to(&mut self, dir: &std::path::Path) -> Result<(), StateError> {
+            self.0.snapshot_to(dir)
+        }
     }
 
     #[test]

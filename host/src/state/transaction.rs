@@ -245,4 +245,15 @@ impl<B: StateBackend> StateBackend for Overlay<B> {
         }
         Ok(())
     }
+
+    /// Snapshots the committed state: only between calls, when nothing is pending.
+    fn snapshot_to(&mut self, dir: &std::path::Path) -> Result<(), StateError> {
+        if !self.is_clean() {
+            return Err(StateError::snapshot(
+                dir,
+                "a transaction is open (snapshots are taken between calls only)",
+            ));
+        }
+        self.base.snapshot_to(dir)
+    }
 }

@@ -278,4 +278,7 @@ impl StateBackend for Committing {
         let done = self.0.write(batch);
         self.commit(done)
     }
+    fn snapshot_to(&mut self, dir: &std::path::Path) -> Result<(), StateError> {
+        self.0.snapshot_to(dir)
+    }
 }
