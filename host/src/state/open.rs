@@ -9,8 +9,10 @@ use std::path::Path;
 
 use super::{MemoryBackend, StateBackend, StateError};
 
-/// Which backend keeps an operator's state (the pipeline's `[state] backend`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which backend keeps an operator's state (the pipeline's `[state] backend`, spelled
+/// in lower case: `"memory"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// A `BTreeMap` in memory; snapshots are one file.
     #[default]
