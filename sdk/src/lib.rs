@@ -208,6 +208,7 @@ mod event;
 mod export;
 mod json_path;
 mod keyed;
+pub mod learn;
 mod output;
 mod processor;
 mod state;
