@@ -108,7 +108,10 @@ impl RocAuc {
 
     /// Counts one score (probability of the positive class) against its label.
     pub fn update(&mut self, score: f64, positive: bool) {
-        if self.window.is_some_and(|window| self.scored.len() >= window) {
+        if self
+            .window
+            .is_some_and(|window| self.scored.len() >= window)
+        {
             self.scored.pop_front();
         }
         self.scored.push_back((score, positive));

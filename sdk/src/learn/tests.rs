@@ -73,3 +73,43 @@ fn a_model_round_trips_through_state_encoding() {
     let back: LogisticRegression = postcard::from_bytes(&bytes).unwrap();
     assert_eq!(back, model);
 }
+
+/// Scaler + linear regression on a regression target made from the same file
+/// (`age_of_domain * 10 + label`, from the other eight features). The reference is
+/// river 0.26.1 (`compose.Pipeline(preprocessing.StandardScaler(),
+/// linear_model.LinearRegression())`, progressive validation): MAE 2.990847353692615,
+/// second prediction 0.22, last 5.384150786631823.
+#[test]
+fn linear_regression_reproduces_river() {
+    let mut scaler = StandardScaler::new(8);
+    let mut model = LinearRegression::new(8, 0.01);
+    let mut mae = Mae::default();
+    let (mut x, mut scaled) = ([0.0; 8], [0.0; 8]);
+    let mut predictions = Vec::new();
+    for (features, positive) in rows() {
+        // Every feature but `age_of_domain` (column 7).
+        let mut at = 0;
+        for (column, value) in features.iter().enumerate() {
+            if column != 7 {
+                x[at] = *value;
+                at += 1;
+            }
+        }
+        let y = features[7] * 10.0 + f64::from(u8::from(positive));
+        scaler.transform(&x, &mut scaled);
+        let prediction = model.predict(&scaled);
+        predictions.push(prediction);
+        mae.update(prediction, y);
+        scaler.learn(&x);
+        scaler.transform(&x, &mut scaled);
+        model.learn(&scaled, y);
+    }
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+    assert!(close(mae.get(), 2.990847353692615), "{}", mae.get());
+    assert!(close(predictions[1], 0.22), "{}", predictions[1]);
+    assert!(
+        close(predictions[1249], 5.384150786631823),
+        "{}",
+        predictions[1249]
+    );
+}
