@@ -30,6 +30,7 @@ mod window_calls;
 pub use cache::{CacheOutcome, ComponentCache};
 pub use error::PluginError;
 pub use instance::{CallFailure, CallOutputs, PluginInstance};
+pub use window_calls::AggregateBuffers;
 pub use keyed_calls::FiredTimer;
 pub use kind::PluginKind;
 pub use loader::{
