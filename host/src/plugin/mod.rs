@@ -30,9 +30,9 @@ mod window_calls;
 pub use cache::{CacheOutcome, ComponentCache};
 pub use error::PluginError;
 pub use instance::{CallFailure, CallOutputs, PluginInstance};
-pub use window_calls::AggregateBuffers;
 pub use keyed_calls::FiredTimer;
 pub use kind::PluginKind;
 pub use loader::{
     DEFAULT_DEADLINE, Plugin, PluginIdentity, PluginLimits, PluginLoader, PluginSpec,
 };
+pub use window_calls::AggregateBuffers;

@@ -115,7 +115,10 @@ impl AggregateFunction for WasmAggregate {
         // the events go in a reused copy.
         let mut copy = std::mem::take(&mut self.events);
         copy.clone_from(events);
-        let (copy, result) = self.slot.instance.aggregate_add(accumulators, copy, targets);
+        let (copy, result) = self
+            .slot
+            .instance
+            .aggregate_add(accumulators, copy, targets);
         self.events = copy;
         self.slot.gather_counters();
         result.map_err(|failure| self.slot.failed("add", failure))

@@ -284,7 +284,7 @@ mod tests {
         max: Option<Number>,
         mean: Option<Number>,
     }
-    
+
     impl Serialize for Summary<'_> {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             use serde::ser::SerializeStruct;

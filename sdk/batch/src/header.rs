@@ -92,7 +92,10 @@ pub struct HeaderValue(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, bytes: [u8; HeaderValue::INLINE] },
+    Inline {
+        len: u8,
+        bytes: [u8; HeaderValue::INLINE],
+    },
     Heap(Vec<u8>),
 }
 

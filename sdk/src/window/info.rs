@@ -147,7 +147,11 @@ impl WindowInfo<'_> {
         out.extend_from_slice(b"\"key\":");
         match self.key {
             None => out.extend_from_slice(b"null"),
-            Some(key) if key.iter().all(|b| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\') => {
+            Some(key)
+                if key
+                    .iter()
+                    .all(|b| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\') =>
+            {
                 out.push(b'"');
                 out.extend_from_slice(key);
                 out.push(b'"');
