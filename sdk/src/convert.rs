@@ -20,8 +20,8 @@ pub(crate) fn batch_from_wit(batch: WitBatch) -> Batch {
             .into_iter()
             .map(|header| Header {
                 event: header.event,
-                name: header.name,
-                value: header.value,
+                name: header.name.into(),
+                value: header.value.into(),
             })
             .collect(),
     })
@@ -41,8 +41,8 @@ pub(crate) fn batch_into_wit(batch: Batch) -> WitBatch {
             .into_iter()
             .map(|header| WitHeader {
                 event: header.event,
-                name: header.name,
-                value: header.value,
+                name: header.name.into_string(),
+                value: header.value.into_vec(),
             })
             .collect(),
     }

@@ -77,8 +77,8 @@ impl From<Batch> for wit::Batch {
                 .into_iter()
                 .map(|header| wit::Header {
                     event: header.event,
-                    name: header.name,
-                    value: header.value,
+                    name: header.name.into_string(),
+                    value: header.value.into_vec(),
                 })
                 .collect(),
         }
@@ -101,8 +101,8 @@ impl From<wit::Batch> for Batch {
                 .into_iter()
                 .map(|header| Header {
                     event: header.event,
-                    name: header.name,
-                    value: header.value,
+                    name: header.name.into(),
+                    value: header.value.into(),
                 })
                 .collect(),
         })

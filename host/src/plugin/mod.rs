@@ -35,3 +35,4 @@ pub use kind::PluginKind;
 pub use loader::{
     DEFAULT_DEADLINE, Plugin, PluginIdentity, PluginLimits, PluginLoader, PluginSpec,
 };
+pub use window_calls::AggregateBuffers;

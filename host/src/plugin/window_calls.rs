@@ -24,16 +24,67 @@ fn from_wit(packed: wit::PackedBytes) -> Packed {
     }
 }
 
+/// Buffers the aggregate calls reuse from call to call, so that handing accumulators
+/// and firings to the guest allocates nothing on the host once they have grown.
+#[derive(Debug, Default)]
+pub struct AggregateBuffers {
+    packed: Option<wit::PackedBytes>,
+    /// `firings[..n]` are the call's; the rest keep their key buffers.
+    firings: Vec<wit_windows::WindowFiring>,
+}
+
+impl AggregateBuffers {
+    /// Copies `packed` into the reused WIT buffer.
+    fn fill_packed(&mut self, packed: &Packed) -> &wit::PackedBytes {
+        let buffer = self.packed.get_or_insert_with(|| wit::PackedBytes {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        });
+        buffer.bytes.clear();
+        buffer.bytes.extend_from_slice(&packed.bytes);
+        buffer.ends.clear();
+        buffer.ends.extend_from_slice(&packed.ends);
+        buffer
+    }
+
+    /// `firings` as WIT records, in the reused buffer.
+    fn firings(&mut self, firings: &[WindowFiring]) -> usize {
+        for (at, firing) in firings.iter().enumerate() {
+            match self.firings.get_mut(at) {
+                Some(wit_firing) => {
+                    match (&firing.key, &mut wit_firing.key) {
+                        (Some(key), Some(buffer)) => {
+                            buffer.clear();
+                            buffer.extend_from_slice(key);
+                        }
+                        (key, buffer) => buffer.clone_from(key),
+                    }
+                    wit_firing.start = firing.start;
+                    wit_firing.end = firing.end;
+                    wit_firing.kind = kind_to_wit(firing.kind);
+                    wit_firing.index = firing.index;
+                }
+                None => self.firings.push(firing_to_wit(firing)),
+            }
+        }
+        firings.len()
+    }
+}
+
+fn kind_to_wit(kind: FiringKind) -> wit_windows::FiringKind {
+    match kind {
+        FiringKind::Early => wit_windows::FiringKind::Early,
+        FiringKind::OnTime => wit_windows::FiringKind::OnTime,
+        FiringKind::Late => wit_windows::FiringKind::Late,
+    }
+}
+
 fn firing_to_wit(firing: &WindowFiring) -> wit_windows::WindowFiring {
     wit_windows::WindowFiring {
         key: firing.key.clone(),
         start: firing.start,
         end: firing.end,
-        kind: match firing.kind {
-            FiringKind::Early => wit_windows::FiringKind::Early,
-            FiringKind::OnTime => wit_windows::FiringKind::OnTime,
-            FiringKind::Late => wit_windows::FiringKind::Late,
-        },
+        kind: kind_to_wit(firing.kind),
         index: firing.index,
     }
 }
@@ -106,17 +157,15 @@ impl PluginInstance {
         &mut self,
         inputs: &Packed,
         group_ends: &[u32],
+        buffers: &mut AggregateBuffers,
     ) -> Result<Packed, CallFailure> {
         let Exports::WindowAggregate(exports) = &self.exports else {
             return Err(self.not_this_kind("merge"));
         };
         let exports = exports.weir_operator_aggregator();
-        let packed = wit::PackedBytes {
-            bytes: inputs.bytes.clone(),
-            ends: inputs.ends.clone(),
-        };
+        let packed = buffers.fill_packed(inputs);
         self.store.set_epoch_deadline(self.deadline_ticks);
-        let result = exports.call_merge(&mut self.store, &packed, group_ends);
+        let result = exports.call_merge(&mut self.store, packed, group_ends);
         self.checked_packed(result, group_ends.len(), "accumulators from `merge`")
     }
 
@@ -128,19 +177,21 @@ impl PluginInstance {
         &mut self,
         accumulators: &Packed,
         firings: &[WindowFiring],
+        buffers: &mut AggregateBuffers,
     ) -> Result<Packed, CallFailure> {
         let Exports::WindowAggregate(exports) = &self.exports else {
             return Err(self.not_this_kind("finish"));
         };
         let exports = exports.weir_operator_aggregator();
-        let packed = wit::PackedBytes {
-            bytes: accumulators.bytes.clone(),
-            ends: accumulators.ends.clone(),
+        let count = buffers.firings(firings);
+        buffers.fill_packed(accumulators);
+        let (Some(packed), Some(wit_firings)) = (&buffers.packed, buffers.firings.get(..count))
+        else {
+            return Err(CallFailure::InvalidOutput("no firing buffers".into()));
         };
-        let firings: Vec<_> = firings.iter().map(firing_to_wit).collect();
         self.store.set_epoch_deadline(self.deadline_ticks);
-        let result = exports.call_finish(&mut self.store, &packed, &firings);
-        self.checked_packed(result, firings.len(), "results from `finish`")
+        let result = exports.call_finish(&mut self.store, packed, wit_firings);
+        self.checked_packed(result, count, "results from `finish`")
     }
 
     /// `window-processor.process`: the outputs of the firing windows. The events are

@@ -51,7 +51,7 @@ impl DeadLetter {
             headers: event
                 .headers
                 .iter()
-                .map(|header| (header.name.clone(), header.value.clone()))
+                .map(|header| (header.name.to_string(), header.value.to_vec()))
                 .collect(),
         }
     }

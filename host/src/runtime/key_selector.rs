@@ -163,7 +163,7 @@ impl KeySelector {
             if let Some((start, end)) = *span {
                 kept.push(Some(&self.keys[start..end]), event.value, event.timestamp);
                 for header in event.headers {
-                    kept.push_header(&header.name, &header.value);
+                    kept.push_header(header.name.clone(), &header.value);
                 }
             }
         }

@@ -16,7 +16,7 @@ use super::dead_letter::Origin;
 use super::operator::Emitted;
 use super::stats::OperatorStats;
 use super::wasm_operator::{count_failure, merge_outputs};
-use crate::plugin::{CallFailure, Plugin, PluginInstance};
+use crate::plugin::{AggregateBuffers, CallFailure, Plugin, PluginInstance};
 use crate::window::{
     AggregateFunction, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
 };
@@ -80,6 +80,10 @@ impl WindowPluginSlot {
 #[derive(Debug)]
 pub struct WasmAggregate {
     slot: WindowPluginSlot,
+    /// What the calls reuse: the copy of the events handed to `add` and the WIT
+    /// buffers of `merge` and `finish`.
+    events: Batch,
+    buffers: AggregateBuffers,
 }
 
 impl WasmAggregate {
@@ -94,6 +98,8 @@ impl WasmAggregate {
     ) -> Result<Self, WindowFnError> {
         Ok(WasmAggregate {
             slot: WindowPluginSlot::new(plugin, subtask, stats)?,
+            events: Batch::default(),
+            buffers: AggregateBuffers::default(),
         })
     }
 }
@@ -105,17 +111,24 @@ impl AggregateFunction for WasmAggregate {
         events: &Batch,
         targets: &[u32],
     ) -> Result<(), WindowFnError> {
-        // The instance takes the batch by value; the window operator keeps its own.
-        let (_, result) = self
+        // The instance takes the batch by value; the window operator keeps its own, so
+        // the events go in a reused copy.
+        let mut copy = std::mem::take(&mut self.events);
+        copy.clone_from(events);
+        let (copy, result) = self
             .slot
             .instance
-            .aggregate_add(accumulators, events.clone(), targets);
+            .aggregate_add(accumulators, copy, targets);
+        self.events = copy;
         self.slot.gather_counters();
         result.map_err(|failure| self.slot.failed("add", failure))
     }
 
     fn merge(&mut self, inputs: &Packed, group_ends: &[u32]) -> Result<Packed, WindowFnError> {
-        let result = self.slot.instance.aggregate_merge(inputs, group_ends);
+        let result = self
+            .slot
+            .instance
+            .aggregate_merge(inputs, group_ends, &mut self.buffers);
         result.map_err(|failure| self.slot.failed("merge", failure))
     }
 
@@ -124,7 +137,10 @@ impl AggregateFunction for WasmAggregate {
         accumulators: &Packed,
         firings: &[WindowFiring],
     ) -> Result<Packed, WindowFnError> {
-        let result = self.slot.instance.aggregate_finish(accumulators, firings);
+        let result = self
+            .slot
+            .instance
+            .aggregate_finish(accumulators, firings, &mut self.buffers);
         self.slot.gather_counters();
         result.map_err(|failure| self.slot.failed("finish", failure))
     }

@@ -18,25 +18,40 @@
 //! assert!(batch.validate().is_ok());
 //! ```
 
+mod header;
+
 use std::ops::Range;
+
+pub use header::{Header, HeaderName, HeaderValue};
 
 /// Event time in milliseconds since the Unix epoch.
 pub type Timestamp = i64;
 
-/// One header of one event in a [`Batch`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    /// Index of the event in its batch.
-    pub event: u32,
-    pub name: String,
-    pub value: Vec<u8>,
-}
-
 /// A batch of events, stored by column. Cheap to build, to split and to send to a
-/// plugin; see the module docs for the layout.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// plugin; see the module docs for the layout. `clone_from` reuses the target's
+/// allocations.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Batch {
     parts: BatchParts,
+}
+
+impl Clone for Batch {
+    fn clone(&self) -> Self {
+        Batch {
+            parts: self.parts.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        let (to, from) = (&mut self.parts, &source.parts);
+        to.timestamps.clone_from(&from.timestamps);
+        to.values.clone_from(&from.values);
+        to.value_ends.clone_from(&from.value_ends);
+        to.keys.clone_from(&from.keys);
+        to.key_ends.clone_from(&from.key_ends);
+        to.keyless.clone_from(&from.keyless);
+        to.headers.clone_from(&from.headers);
+    }
 }
 
 /// The columns of a [`Batch`], for moving them to and from the generated bindings of
@@ -175,14 +190,15 @@ impl Batch {
             }));
     }
 
-    /// Adds a header to the event at `event`, which must be the last one pushed so that
-    /// headers stay ordered by event.
-    pub fn push_header(&mut self, name: &str, value: &[u8]) {
+    /// Adds a header to the last event pushed (so that headers stay ordered by event).
+    /// A `&'static str` name and a value of up to [`HeaderValue::INLINE`] bytes cost no
+    /// allocation.
+    pub fn push_header(&mut self, name: impl Into<HeaderName>, value: &[u8]) {
         let event = self.len().saturating_sub(1) as u32;
         self.parts.headers.push(Header {
             event,
-            name: name.to_owned(),
-            value: value.to_vec(),
+            name: name.into(),
+            value: HeaderValue::from(value),
         });
     }
 
@@ -491,7 +507,7 @@ mod tests {
         for (key, value, timestamp, headers) in rows {
             batch.push(key.as_deref(), value, *timestamp);
             for (name, value) in headers {
-                batch.push_header(name, value);
+                batch.push_header(name.clone(), value);
             }
         }
         batch
@@ -522,10 +538,18 @@ mod tests {
                 proptest::prop_assert_eq!(event.key, key.as_deref());
                 proptest::prop_assert_eq!(event.value, value.as_slice());
                 proptest::prop_assert_eq!(event.timestamp, *timestamp);
-                let read: Vec<(String, Vec<u8>)> =
-                    event.headers.iter().map(|header| (header.name.clone(), header.value.clone())).collect();
+                let read: Vec<(String, Vec<u8>)> = event
+                    .headers
+                    .iter()
+                    .map(|header| (header.name.to_string(), header.value.to_vec()))
+                    .collect();
                 proptest::prop_assert_eq!(&read, headers);
             }
+            let mut copy = Batch::default();
+            copy.push(Some(b"old"), b"old value", 1);
+            copy.push_header("old", b"1");
+            copy.clone_from(&batch);
+            proptest::prop_assert_eq!(&copy, &batch);
             let cut = cut.min(batch.len());
             let mut joined = batch.slice(0..cut);
             joined.append(batch.slice(cut..batch.len()));

@@ -108,14 +108,93 @@ impl<'a> WindowInfo<'a> {
     }
 }
 
-impl Serialize for WindowInfo<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut fields = serializer.serialize_struct("WindowInfo", 5)?;
+impl WindowInfo<'_> {
+    /// The number of fields [`WindowInfo::serialize_fields`] writes.
+    pub const FIELDS: usize = 5;
+
+    /// Writes the window's fields into a struct being serialised: what
+    /// `#[serde(flatten)]` does, without the detour through a map that flattening
+    /// costs (a result type that is serialised often implements `Serialize` with
+    /// `serialize_struct`, this, then its own fields).
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize_fields<S: SerializeStruct>(&self, fields: &mut S) -> Result<(), S::Error> {
         fields.serialize_field("key", &self.key_lossy())?;
         fields.serialize_field("window_start", &self.start)?;
         fields.serialize_field("window_end", &self.end)?;
         fields.serialize_field("firing", &self.kind)?;
-        fields.serialize_field("firing_index", &self.index)?;
+        fields.serialize_field("firing_index", &self.index)
+    }
+}
+
+impl WindowInfo<'_> {
+    /// Appends the window's fields as the members of a JSON object, without braces:
+    /// the same text serde_json writes for them (see [`WindowInfo`]'s example), without
+    /// escaping names that need none — a result type written once per window per key
+    /// starts with `{`, this, then its own members.
+    ///
+    /// ```
+    /// use weir_sdk::{Firing, WindowInfo};
+    ///
+    /// let window = WindowInfo { key: Some(b"card-1"), start: 0, end: 60_000, kind: Firing::OnTime, index: 0 };
+    /// let mut out = b"{".to_vec();
+    /// window.write_json_fields(&mut out);
+    /// out.push(b'}');
+    /// assert_eq!(out, serde_json::to_vec(&window).unwrap());
+    /// ```
+    pub fn write_json_fields(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"\"key\":");
+        match self.key {
+            None => out.extend_from_slice(b"null"),
+            Some(key)
+                if key
+                    .iter()
+                    .all(|b| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\') =>
+            {
+                out.push(b'"');
+                out.extend_from_slice(key);
+                out.push(b'"');
+            }
+            Some(_) => {
+                // Escapes and invalid UTF-8: serde_json's own rules.
+                let _ = serde_json::to_writer(&mut *out, &self.key_lossy());
+            }
+        }
+        out.extend_from_slice(b",\"window_start\":");
+        write_decimal(self.start, out);
+        out.extend_from_slice(b",\"window_end\":");
+        write_decimal(self.end, out);
+        out.extend_from_slice(b",\"firing\":\"");
+        out.extend_from_slice(self.kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"firing_index\":");
+        write_decimal(i64::from(self.index), out);
+    }
+}
+
+/// Appends `value` in decimal (as serde_json writes integers).
+pub(crate) fn write_decimal(value: i64, out: &mut Vec<u8>) {
+    let mut text = [0u8; 20];
+    let mut n = value.unsigned_abs();
+    let mut at = text.len();
+    loop {
+        at -= 1;
+        text[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&text[at..]);
+}
+
+impl Serialize for WindowInfo<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields = serializer.serialize_struct("WindowInfo", Self::FIELDS)?;
+        self.serialize_fields(&mut fields)?;
         fields.end()
     }
 }
@@ -144,6 +223,22 @@ mod tests {
             serde_json::json!({"key": null, "window_start": -10, "window_end": i64::MIN,
                                "firing": "late", "firing_index": 3})
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_fields_are_what_serde_json_writes(
+            key in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12)),
+            start in proptest::prelude::any::<i64>(),
+            end in proptest::prelude::any::<i64>(),
+            index in proptest::prelude::any::<u32>(),
+        ) {
+            let window = WindowInfo { key: key.as_deref(), start, end, kind: Firing::Late, index };
+            let mut out = b"{".to_vec();
+            window.write_json_fields(&mut out);
+            out.push(b'}');
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&window).expect("serialises"));
+        }
     }
 
     #[test]

@@ -21,15 +21,15 @@ impl WindowOperator {
                 if !covered && !self.sub.windows.is_empty() {
                     self.merge_sessions(key, slot);
                 }
-                let (_, created) = self.record(key, slot, event, seq);
+                let (id, created) = self.record(key, slot, event, seq);
                 if created || counting || self.due(slot) {
-                    self.window_event(key, slot);
+                    self.window_event(key, slot, Some(id));
                 }
             }
             WindowKind::Time(_) => {
-                let (_, created) = self.record(key, slot, event, seq);
+                let (id, created) = self.record(key, slot, event, seq);
                 if created || counting || self.due(slot) {
-                    self.window_event(key, slot);
+                    self.window_event(key, slot, Some(id));
                 }
             }
             WindowKind::Sliding { pane_ms, .. } => {
@@ -47,7 +47,7 @@ impl WindowOperator {
                     let window = self.sub.windows[at];
                     let unknown = created && (known == i64::MIN || window.start > known);
                     if unknown || counting || self.due(window) {
-                        self.window_event(key, window);
+                        self.window_event(key, window, None);
                     }
                 }
             }
@@ -133,10 +133,14 @@ impl WindowOperator {
 
     /// Updates the firing state of time window (key, window) for one event: makes it
     /// (and its firing timer) if new, re-fires it if it is due (a late event), and
-    /// runs the count trigger.
-    fn window_event(&mut self, key: KeyId, window: Window) {
+    /// runs the count trigger. `known`: the window's entry, when the caller has it.
+    fn window_event(&mut self, key: KeyId, window: Window, known: Option<EntryId>) {
         let due = self.due(window);
-        let (id, created) = self.store.get_or_insert(key, window);
+        // A known entry was made (and logged) by the caller: its firing state is new.
+        let (id, created) = match known {
+            Some(id) => (id, false),
+            None => self.store.get_or_insert(key, window),
+        };
         let entry = self.store.entry_mut(id);
         self.sub.undo.push(if created {
             Undo::Created(id)

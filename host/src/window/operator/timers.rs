@@ -14,12 +14,13 @@ use crate::window::spec::WindowKind;
 use crate::window::store::{EntryId, Timer};
 
 /// A window's place in the firing order: (end, key, start) of its reported bounds.
-/// The first eight bytes of the key, big-endian, decide most comparisons.
+/// The first sixteen bytes of the key, big-endian, decide most comparisons (all of
+/// them between different keys of up to sixteen bytes).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Order {
     end: i64,
     keyed: bool,
-    prefix: u64,
+    prefix: u128,
     start: i64,
     id: EntryId,
 }
@@ -93,15 +94,15 @@ impl WindowOperator {
             _ => (entry.ns.start, entry.ns.end),
         };
         let key = self.store.key(entry.key);
-        let mut prefix = [0u8; 8];
+        let mut prefix = [0u8; 16];
         if let Some(key) = key {
-            let len = key.len().min(8);
+            let len = key.len().min(16);
             prefix[..len].copy_from_slice(&key[..len]);
         }
         Order {
             end,
             keyed: key.is_some(),
-            prefix: u64::from_be_bytes(prefix),
+            prefix: u128::from_be_bytes(prefix),
             start,
             id,
         }
