@@ -93,5 +93,7 @@ pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
 pub use function::{
     AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
 };
-pub use operator::{LATE_OUTPUT, WindowCounters, WindowOperator, push_window_headers};
+pub use operator::{
+    LATE_OUTPUT, Persisted, WindowCounters, WindowOperator, WindowStateError, push_window_headers,
+};
 pub use spec::{AssignerSpec, MAX_PANES_PER_WINDOW, TriggerSpec, WindowKind, WindowSpec};

@@ -39,6 +39,8 @@
 
 mod add;
 mod apply;
+mod durable;
+mod durable_codec;
 mod fire;
 mod firing_buffer;
 mod place;
@@ -54,6 +56,7 @@ use super::spec::{WindowKind, WindowSpec};
 use super::store::{EntryId, Handle, Timer, WindowStore};
 use crate::runtime::dead_letter::Origin;
 use crate::runtime::operator::{Emitted, Operator, OperatorError};
+pub use durable::{Persisted, WindowStateError};
 use firing_buffer::FiringBuffer;
 pub use firing_buffer::push_window_headers;
 use sub_batch::SubBatch;
@@ -117,6 +120,8 @@ pub struct WindowOperator {
     due_ids: Vec<EntryId>,
     order: Vec<timers::Order>,
     counters: WindowCounters,
+    /// The state backend, which checkpoints see (see [`durable`]).
+    durable: durable::Durable,
 }
 
 impl WindowOperator {
@@ -198,6 +203,7 @@ impl WindowOperator {
             due_ids: Vec::new(),
             order: Vec::new(),
             counters: WindowCounters::default(),
+            durable: durable::Durable::new(),
         })
     }
 
