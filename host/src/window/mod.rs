@@ -84,6 +84,7 @@ pub mod function;
 mod hash;
 pub mod operator;
 pub mod spec;
+pub mod state_loan;
 pub mod store;
 
 #[cfg(test)]
@@ -97,3 +98,4 @@ pub use operator::{
     LATE_OUTPUT, Persisted, WindowCounters, WindowOperator, WindowStateError, push_window_headers,
 };
 pub use spec::{AssignerSpec, MAX_PANES_PER_WINDOW, TriggerSpec, WindowKind, WindowSpec};
+pub use state_loan::{MERGING_REFUSED, WindowStateLoan};

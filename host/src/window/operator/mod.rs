@@ -46,6 +46,7 @@ mod firing_buffer;
 mod place;
 mod sub_batch;
 mod timers;
+mod window_state;
 
 use weir_batch::{Batch, Timestamp};
 
@@ -111,6 +112,8 @@ pub struct WindowOperator {
     last_seq: u64,
     sub: SubBatch,
     firing: FiringBuffer,
+    /// The (real) window of each firing in `firing`, for per-window state.
+    firing_windows: Vec<Window>,
     /// Processing time of the next early firing.
     next_early: Option<i64>,
     /// Slots that received events since the last early firing.
@@ -197,6 +200,7 @@ impl WindowOperator {
             last_seq: 0,
             sub: SubBatch::default(),
             firing: FiringBuffer::default(),
+            firing_windows: Vec::new(),
             next_early: None,
             dirty: Vec::new(),
             timers: Vec::new(),
