@@ -2,6 +2,7 @@
 //! `restore` in the middle of a run changes nothing in the output (every window kind,
 //! trigger and lateness, aggregate and process functions); purged windows do not come
 //! back; damaged state is an error.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use proptest::prelude::*;
 

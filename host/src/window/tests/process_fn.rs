@@ -83,13 +83,13 @@ fn a_lone_failing_firing_dead_letters_its_events() {
         size_ms: 10,
         offset_ms: 0,
     });
-    let mut op =
-        crate::window::WindowOperator::process("w", spec, Box::new(function), "ts@test").unwrap();
+    let mut op = crate::window::WindowOperator::process("w", spec, Box::new(function), "ts@test")
+        .expect("valid spec");
     let steps = [
         Step::Events(vec![ev("a", 1, 1), ev("a", 2, 2)]),
         Step::Watermark(20),
     ];
-    let out = drive(&mut op, &steps).unwrap();
+    let out = drive(&mut op, &steps).expect("no fatal error");
     assert!(out.results.is_empty());
     let ids: Vec<i64> = out.dead.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, [1, 2]);
