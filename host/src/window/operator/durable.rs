@@ -6,7 +6,7 @@
 //! What the checkpoint runtime calls, between two messages of the operator:
 //!
 //! ```text
-//! checkpoint:  op.persist()?;  op.backend_mut()?.snapshot_to(dir)?;
+//! checkpoint:  op.persist()?;  op.backend_mut()?.snapshot_to(dir)?;   // = op.checkpoint_to(dir)
 //! restore:     let backend = state::open_backend(kind, work_dir, Some(snapshot))?;
 //!              let mut op = WindowOperator::…(…)?.with_max_key_groups(max)
 //!                  .with_backend(backend)?;
@@ -35,6 +35,7 @@
 //!    entries without the scalars, make `restore` fail; they never restore as empty.
 
 use std::ops::Range;
+use std::path::Path;
 
 use super::WindowOperator;
 use super::durable_codec::{
@@ -142,6 +143,20 @@ impl WindowOperator {
                 operator: operator.clone(),
             })?;
         Ok(state.backend_mut().as_mut())
+    }
+
+    /// A checkpoint of the operator's state into `dir` (which must not exist):
+    /// [`WindowOperator::persist`], then the backend's `snapshot_to(dir)`.
+    ///
+    /// # Errors
+    /// When persisting or the snapshot fails.
+    pub fn checkpoint_to(&mut self, dir: &Path) -> Result<Persisted, WindowStateError> {
+        let persisted = self.persist()?;
+        let operator = self.name.clone();
+        self.backend_mut()?
+            .snapshot_to(dir)
+            .map_err(|source| WindowStateError::State { operator, source })?;
+        Ok(persisted)
     }
 
     /// Writes every entry changed since the last call, deletes every entry removed since,
