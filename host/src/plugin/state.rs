@@ -184,8 +184,7 @@ impl StateCtx {
     }
 }
 
-/// A state call in a call the host lent no state to (today: window process functions,
-/// whose per-window state is not implemented yet).
+/// A state call in a call the host lent no state to (e.g. `init`).
 fn not_lent() -> StateError {
     StateError::Backend("no keyed state is available in this call".into())
 }

@@ -121,7 +121,8 @@ pub fn for_plugin(
                     .map_err(|error| operator_error(&name, error))?;
                 let window =
                     WindowOperator::aggregate(&name, spec, Box::new(function), identity.clone())
-                        .map_err(|error| operator_error(&name, error))?;
+                        .map_err(|error| operator_error(&name, error))?
+                        .with_max_key_groups(subtask.max_key_groups);
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -134,7 +135,8 @@ pub fn for_plugin(
                     .map_err(|error| operator_error(&name, error))?;
                 let window =
                     WindowOperator::process(&name, spec, Box::new(function), identity.clone())
-                        .map_err(|error| operator_error(&name, error))?;
+                        .map_err(|error| operator_error(&name, error))?
+                        .with_max_key_groups(subtask.max_key_groups);
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -166,10 +168,11 @@ pub fn for_builtins(
     Ok(BuiltOperator {
         identity: "builtin".into(),
         outputs: vec![LATE_OUTPUT.to_owned()],
-        factory: Box::new(move |_, stats| {
+        factory: Box::new(move |subtask, stats| {
             let builtins = Builtins::parse(&list).map_err(|error| operator_error(&name, error))?;
             let window = WindowOperator::builtin(&name, spec, builtins)
-                .map_err(|error| operator_error(&name, error))?;
+                .map_err(|error| operator_error(&name, error))?
+                .with_max_key_groups(subtask.max_key_groups);
             Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
         }),
     })

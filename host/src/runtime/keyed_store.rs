@@ -48,6 +48,13 @@ impl OperatorState {
         self.inner.set_watermark(watermark);
     }
 
+    /// The backend as of the last commit, for a checkpoint: what a window operator
+    /// persists into and what `snapshot_to` copies. Uncommitted writes of a call are
+    /// not in it (take it between calls).
+    pub fn backend_mut(&mut self) -> &mut Box<dyn StateBackend> {
+        self.inner.backend.base_mut()
+    }
+
     /// Keeps the current call's writes.
     ///
     /// # Errors

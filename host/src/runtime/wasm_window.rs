@@ -7,6 +7,9 @@
 //! those that fail alone); after a trap, a missed deadline or memory exhaustion the
 //! instance is replaced first. Accumulators live in the host, so nothing is lost. Only
 //! an instance that cannot be replaced is fatal.
+//!
+//! A process plugin that declares states gets per-window state
+//! ([`WindowStateLoan`]): the window operator's state, lent for each call.
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use super::stats::OperatorStats;
 use super::wasm_operator::{count_failure, merge_outputs};
 use crate::plugin::{AggregateBuffers, CallFailure, Plugin, PluginInstance};
 use crate::window::{
-    AggregateFunction, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
+    AggregateFunction, Packed, WindowFiring, WindowFnError, WindowProcessFunction, WindowStateLoan,
 };
 
 /// One subtask's instance of a window plugin, replaced after faults.
@@ -189,6 +192,40 @@ impl WindowProcessFunction for WasmWindowProcess {
         self.slot.gather_counters();
         let outputs = result.map_err(|failure| self.slot.failed("process", failure))?;
         // Events out and dead letters are counted by the window operator's wrapper.
+        merge_outputs(&self.origin, &events, outputs, out);
+        Ok(())
+    }
+
+    fn uses_window_state(&self) -> bool {
+        !self.slot.instance.declared_states().is_empty()
+    }
+
+    /// Lends the operator's per-window state to the instance for the call and takes
+    /// it back before anything else happens (a fault may replace the instance).
+    fn process_with_state(
+        &mut self,
+        firings: &[WindowFiring],
+        event_ends: &[u32],
+        events: Batch,
+        state: &mut WindowStateLoan,
+        out: &mut Emitted,
+    ) -> Result<(), WindowFnError> {
+        if let Some(store) = state.store.take() {
+            let scopes = std::mem::take(&mut state.scopes);
+            self.slot
+                .instance
+                .lend_state(store, scopes, state.watermark);
+        }
+        let (events, result) = self
+            .slot
+            .instance
+            .process_windows(firings, event_ends, events);
+        if let Some((store, scopes)) = self.slot.instance.take_state() {
+            state.store = Some(store);
+            state.scopes = scopes;
+        }
+        self.slot.gather_counters();
+        let outputs = result.map_err(|failure| self.slot.failed("process", failure))?;
         merge_outputs(&self.origin, &events, outputs, out);
         Ok(())
     }

@@ -6,7 +6,18 @@
 //!              | name_len u16 BE | state name | user key
 //! timer:       kg u16 BE | 0x01 | domain u8 | at i64 BE with the sign bit flipped
 //!              | key_len u32 BE | key | ns_len u32 BE | namespace
+//! window:      kg u16 BE | 0x02 | has_key u8 | key_len u32 BE | key | start | end
+//!              (times as timers write them; see `window::operator::durable`)
+//! operator:    0xFF 0xFF | area u8 | name       (reserved: operator-wide entries)
 //! ```
+//!
+//! A window namespace (of per-window state, and of window entries) is the window's
+//! start and end, 8 bytes each, written as timer times ([`window_namespace`]).
+//!
+//! Key group `0xFFFF` is never a key group (`max_key_groups` is a `u16`, so groups
+//! stop at `0xFFFE`): keys that begin with [`OPERATOR_AREA`] hold what belongs to the
+//! operator subtask as a whole rather than to a key — the window operator's watermark
+//! and counters under area [`WINDOW_TAG`]. They sort after every key group.
 //!
 //! The user key is the map key of a map entry, the sequence number of a list element,
 //! and empty for a value (see [`keyed`](super::keyed)). The key group comes first, so
@@ -39,6 +50,27 @@ pub const MAX_NAME_LEN: usize = 1024;
 
 const STATE_TAG: u8 = 0x00;
 const TIMER_TAG: u8 = 0x01;
+/// The tag of a window operator's working-set entries (after the key group), and of
+/// its area of operator-wide entries (after [`OPERATOR_AREA`]).
+pub const WINDOW_TAG: u8 = 0x02;
+/// The first bytes of every operator-wide (not keyed) entry: key group `0xFFFF`,
+/// which no key has.
+pub const OPERATOR_AREA: [u8; 2] = [0xFF, 0xFF];
+
+/// Appends the prefix of every window entry of `key_group`.
+pub fn window_group_prefix(out: &mut Vec<u8>, key_group: KeyGroup) {
+    key_group_prefix(out, key_group);
+    out.push(WINDOW_TAG);
+}
+
+/// The namespace bytes of window `[start, end)`: both times as [`encode_time`] writes
+/// them, so a key's windows sort by start, then end.
+pub fn window_namespace(start: Timestamp, end: Timestamp) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&encode_time(start));
+    out[8..].copy_from_slice(&encode_time(end));
+    out
+}
 
 /// Appends the prefix of every entry (state and timers) of `key_group`.
 pub fn key_group_prefix(out: &mut Vec<u8>, key_group: KeyGroup) {

@@ -64,6 +64,13 @@ impl<B: StateBackend> Overlay<B> {
         &self.base
     }
 
+    /// The backend, for writes that bypass the transaction (a window operator bringing
+    /// its backend up to date at a checkpoint, between calls). Writing under keys
+    /// that are pending here would be shadowed by them: use it when [`Overlay::is_clean`].
+    pub fn base_mut(&mut self) -> &mut B {
+        &mut self.base
+    }
+
     /// The backend; pending writes are dropped.
     pub fn into_base(self) -> B {
         self.base

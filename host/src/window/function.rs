@@ -7,6 +7,7 @@
 
 use weir_batch::{Batch, Timestamp};
 
+use super::state_loan::WindowStateLoan;
 use crate::runtime::operator::Emitted;
 
 /// Many byte strings in one buffer: string `i` is `bytes[ends[i-1]..ends[i]]`. The
@@ -187,4 +188,28 @@ pub trait WindowProcessFunction: Send {
         events: Batch,
         out: &mut Emitted,
     ) -> Result<(), WindowFnError>;
+
+    /// Whether the function keeps per-window state (a plugin that declared states):
+    /// only then does the operator lend it its state and clear purged windows' state.
+    fn uses_window_state(&self) -> bool {
+        false
+    }
+
+    /// [`WindowProcessFunction::process`] with per-window state: scope `i` of `state`
+    /// is firing `i`'s (key, window) (see [`WindowStateLoan`]). The function must
+    /// leave the store in `state` when it returns.
+    ///
+    /// # Errors
+    /// When the function fails as a whole.
+    fn process_with_state(
+        &mut self,
+        firings: &[WindowFiring],
+        event_ends: &[u32],
+        events: Batch,
+        state: &mut WindowStateLoan,
+        out: &mut Emitted,
+    ) -> Result<(), WindowFnError> {
+        let _ = state;
+        self.process(firings, event_ends, events, out)
+    }
 }

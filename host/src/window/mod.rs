@@ -84,6 +84,7 @@ pub mod function;
 mod hash;
 pub mod operator;
 pub mod spec;
+pub mod state_loan;
 pub mod store;
 
 #[cfg(test)]
@@ -93,5 +94,8 @@ pub use assigner::{MAX_SLIDING_WINDOWS, Window, WindowAssigner, merge_sessions};
 pub use function::{
     AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError, WindowProcessFunction,
 };
-pub use operator::{LATE_OUTPUT, WindowCounters, WindowOperator, push_window_headers};
+pub use operator::{
+    LATE_OUTPUT, Persisted, WindowCounters, WindowOperator, WindowStateError, push_window_headers,
+};
 pub use spec::{AssignerSpec, MAX_PANES_PER_WINDOW, TriggerSpec, WindowKind, WindowSpec};
+pub use state_loan::{MERGING_REFUSED, WindowStateLoan};

@@ -11,7 +11,7 @@
 
 use weir_batch::Batch;
 
-use super::firing_buffer::{finish_one, process_all, push_window_headers};
+use super::firing_buffer::{finish_one, push_window_headers};
 use super::{WindowFunction, WindowOperator};
 use crate::runtime::dead_letter::DeadLetter;
 use crate::runtime::operator::{Emitted, OperatorError};
@@ -78,6 +78,7 @@ impl WindowOperator {
             }
         }
         self.firing.push_firing(store.key(key), bounds, kind, index);
+        self.firing_windows.push(ns);
         self.counters.firings += 1;
         match self.kind {
             WindowKind::Count(_) if kind != FiringKind::Early => {
@@ -97,14 +98,12 @@ impl WindowOperator {
         if self.firing.len == 0 {
             return Ok(());
         }
-        let calls = &mut self.counters.calls;
         let result = match &mut self.function {
             WindowFunction::Aggregate(function) => {
+                let calls = &mut self.counters.calls;
                 self.firing.finish_all(function.as_mut(), out, calls)
             }
-            WindowFunction::Process(function) => {
-                process_all(&mut self.firing, function.as_mut(), out, calls)
-            }
+            WindowFunction::Process(_) => self.process_firings(0..self.firing.len, out),
         };
         let outcome = match result {
             Ok(()) => Ok(()),
@@ -120,26 +119,17 @@ impl WindowOperator {
             }
         };
         self.firing.clear();
+        self.firing_windows.clear();
         outcome
     }
 
     fn fire_one_by_one(&mut self, out: &mut Emitted) -> Result<(), OperatorError> {
         for i in 0..self.firing.len {
-            let firing = &self.firing.firings[i..=i];
             let result = match &mut self.function {
                 WindowFunction::Aggregate(function) => {
                     finish_one(&self.firing, i, function.as_mut(), out)
                 }
-                WindowFunction::Process(function) => {
-                    let from = if i == 0 {
-                        0
-                    } else {
-                        self.firing.event_ends[i - 1] as usize
-                    };
-                    let to = self.firing.event_ends[i] as usize;
-                    let events = self.firing.events.slice(from..to);
-                    function.process(firing, &[events.len() as u32], events, out)
-                }
+                WindowFunction::Process(_) => self.process_firings(i..i + 1, out),
             };
             self.counters.calls += 1;
             match result {

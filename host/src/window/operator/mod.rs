@@ -39,11 +39,14 @@
 
 mod add;
 mod apply;
+mod durable;
+mod durable_codec;
 mod fire;
 mod firing_buffer;
 mod place;
 mod sub_batch;
 mod timers;
+mod window_state;
 
 use weir_batch::{Batch, Timestamp};
 
@@ -54,6 +57,7 @@ use super::spec::{WindowKind, WindowSpec};
 use super::store::{EntryId, Handle, Timer, WindowStore};
 use crate::runtime::dead_letter::Origin;
 use crate::runtime::operator::{Emitted, Operator, OperatorError};
+pub use durable::{Persisted, WindowStateError};
 use firing_buffer::FiringBuffer;
 pub use firing_buffer::push_window_headers;
 use sub_batch::SubBatch;
@@ -108,6 +112,8 @@ pub struct WindowOperator {
     last_seq: u64,
     sub: SubBatch,
     firing: FiringBuffer,
+    /// The (real) window of each firing in `firing`, for per-window state.
+    firing_windows: Vec<Window>,
     /// Processing time of the next early firing.
     next_early: Option<i64>,
     /// Slots that received events since the last early firing.
@@ -117,6 +123,8 @@ pub struct WindowOperator {
     due_ids: Vec<EntryId>,
     order: Vec<timers::Order>,
     counters: WindowCounters,
+    /// The state backend, which checkpoints see (see [`durable`]).
+    durable: durable::Durable,
 }
 
 impl WindowOperator {
@@ -192,12 +200,14 @@ impl WindowOperator {
             last_seq: 0,
             sub: SubBatch::default(),
             firing: FiringBuffer::default(),
+            firing_windows: Vec::new(),
             next_early: None,
             dirty: Vec::new(),
             timers: Vec::new(),
             due_ids: Vec::new(),
             order: Vec::new(),
             counters: WindowCounters::default(),
+            durable: durable::Durable::new(),
         })
     }
 

@@ -50,13 +50,16 @@ impl WindowOperator {
         let fired = self.flush_firings(out);
         timers.clear();
         self.store.pop_purge(watermark, &mut timers);
+        let mut purged = Ok(());
         for timer in &timers {
-            self.purge(*timer);
+            if let Err(error) = self.purge(*timer) {
+                purged = purged.and(Err(error));
+            }
         }
         timers.clear();
         self.timers = timers;
         self.due_ids = due;
-        fired
+        fired.and(purged)
     }
 
     /// Sorts windows `ids` by (end, key, start) of the bounds their firings report,
@@ -109,12 +112,17 @@ impl WindowOperator {
     }
 
     /// Removes the state of the window a purge timer names; for sliding windows also
-    /// the panes whose last window it is (the panes that start in its first slide).
-    fn purge(&mut self, timer: Timer) {
+    /// the panes whose last window it is (the panes that start in its first slide);
+    /// and the window's per-window state.
+    ///
+    /// # Errors
+    /// When the per-window state cannot be deleted (the backend failed).
+    fn purge(&mut self, timer: Timer) -> Result<(), OperatorError> {
         let Some(id) = self.store.current(timer.handle) else {
-            return;
+            return Ok(());
         };
         let (key, ns) = (self.store.entry(id).key, self.store.entry(id).ns);
+        let cleared = self.clear_window_state(key, ns);
         self.store.remove(id);
         if let WindowKind::Sliding {
             assigner: WindowAssigner::Sliding { slide, .. },
@@ -135,6 +143,7 @@ impl WindowOperator {
             self.due_ids = panes;
         }
         self.store.release(key);
+        cleared
     }
 
     /// Fires, as early firings, the windows that received events since they last

@@ -65,6 +65,11 @@ struct Slot {
     generation: u32,
     /// In the store (attached or detached), not free.
     used: bool,
+    /// On the list of slots changed since the last [`WindowStore::take_changes`].
+    changed: bool,
+    /// The slot's current entry is in the operator's state backend (written by the
+    /// last persist): removing it must delete it there too.
+    persisted: bool,
 }
 
 /// See the module docs.
@@ -76,6 +81,11 @@ pub struct WindowStore {
     fire: TimerIndex,
     purge: TimerIndex,
     entries: usize,
+    /// Slots whose entry changed (or was created) since the last `take_changes`; each
+    /// slot at most once, so the list never outgrows the slab.
+    changes: Vec<EntryId>,
+    /// Persisted entries removed since the last `take_changes`: (key, namespace).
+    removed: Vec<(Option<Box<[u8]>>, Window)>,
 }
 
 impl WindowStore {
@@ -150,7 +160,12 @@ impl WindowStore {
     /// # Panics
     /// If `id` never named an entry.
     pub fn entry_mut(&mut self, id: EntryId) -> &mut Entry {
-        &mut self.slots[id as usize].entry
+        let slot = &mut self.slots[id as usize];
+        if !slot.changed {
+            slot.changed = true;
+            self.changes.push(id);
+        }
+        &mut slot.entry
     }
 
     /// A handle on entry `id`, current until the entry is removed.
@@ -239,6 +254,12 @@ impl WindowStore {
         if let Some(slot) = self.slots.get_mut(id as usize)
             && slot.used
         {
+            if slot.persisted {
+                slot.persisted = false;
+                let key = self.keys.slots.get(slot.entry.key as usize);
+                let key = key.and_then(|k| k.key.as_deref()).map(Box::from);
+                self.removed.push((key, slot.entry.ns));
+            }
             slot.used = false;
             slot.generation = slot.generation.wrapping_add(1);
             slot.entry.events = None;
@@ -314,21 +335,83 @@ impl WindowStore {
         (self.fire.len(), self.purge.len())
     }
 
+    /// Hands over what changed since the last call — the ids of the entries changed or
+    /// created (`changed`; an id may name an entry removed since: check
+    /// [`WindowStore::is_live`]) and the (key, namespace) of persisted entries removed
+    /// (`removed`) — and marks every live entry named in `changed` as persisted. Both
+    /// vectors are cleared first. The cost is proportional to the changes.
+    pub fn take_changes(
+        &mut self,
+        changed: &mut Vec<EntryId>,
+        removed: &mut Vec<(Option<Box<[u8]>>, Window)>,
+    ) {
+        changed.clear();
+        removed.clear();
+        std::mem::swap(changed, &mut self.changes);
+        std::mem::swap(removed, &mut self.removed);
+        for id in changed.iter() {
+            let slot = &mut self.slots[*id as usize];
+            slot.changed = false;
+            slot.persisted = slot.used;
+        }
+    }
+
+    /// Gives back changes that [`WindowStore::take_changes`] handed over and that could
+    /// not be written: they are handed over again next time.
+    pub fn requeue_changes(
+        &mut self,
+        changed: &[EntryId],
+        removed: &mut Vec<(Option<Box<[u8]>>, Window)>,
+    ) {
+        for id in changed {
+            if let Some(slot) = self.slots.get_mut(*id as usize)
+                && !slot.changed
+            {
+                slot.changed = true;
+                self.changes.push(*id);
+            }
+        }
+        self.removed.append(removed);
+    }
+
+    /// Whether `id` names an entry in the store (attached or detached).
+    pub fn is_live(&self, id: EntryId) -> bool {
+        self.slots.get(id as usize).is_some_and(|slot| slot.used)
+    }
+
+    /// Puts `entry`, read back from the state backend, under (entry.key, entry.ns): it
+    /// counts as persisted and unchanged.
+    pub fn insert_restored(&mut self, entry: Entry) -> EntryId {
+        let id = self.insert(entry);
+        let slot = &mut self.slots[id as usize];
+        slot.persisted = true;
+        id
+    }
+
     /// A slot for a new entry (key, ns), not yet attached.
     fn allocate(&mut self, key: KeyId, ns: Window) -> EntryId {
         self.entries += 1;
-        if let Some(id) = self.free.pop() {
+        let id = if let Some(id) = self.free.pop() {
             let slot = &mut self.slots[id as usize];
             slot.used = true;
             slot.entry.reset(key, ns);
-            return id;
+            id
+        } else {
+            let id = EntryId::try_from(self.slots.len()).unwrap_or(EntryId::MAX);
+            self.slots.push(Slot {
+                entry: Entry::new(key, ns),
+                generation: 0,
+                used: true,
+                changed: false,
+                persisted: false,
+            });
+            id
+        };
+        let slot = &mut self.slots[id as usize];
+        if !slot.changed {
+            slot.changed = true;
+            self.changes.push(id);
         }
-        let id = EntryId::try_from(self.slots.len()).unwrap_or(EntryId::MAX);
-        self.slots.push(Slot {
-            entry: Entry::new(key, ns),
-            generation: 0,
-            used: true,
-        });
         id
     }
 }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod builtins;
+mod durable;
 mod faults;
 mod golden;
 mod oracle;

@@ -70,3 +70,27 @@ fn merged_sessions_concatenate_their_events() {
     assert_eq!(values, [(1, 14, "1:2,3:4,6:3,10:1,10:5")]);
     assert_eq!(out, Oracle::run(spec, Render::Timestamps, &steps));
 }
+
+/// A lone firing whose call fails is retried alone and its events are dead-lettered
+/// (they used to be moved into the failed call and lost).
+#[test]
+fn a_lone_failing_firing_dead_letters_its_events() {
+    let function = super::support::TimestampsFn {
+        unprocessable: Some(1),
+        ..Default::default()
+    };
+    let spec = WindowSpec::new(AssignerSpec::Tumbling {
+        size_ms: 10,
+        offset_ms: 0,
+    });
+    let mut op = crate::window::WindowOperator::process("w", spec, Box::new(function), "ts@test")
+        .expect("valid spec");
+    let steps = [
+        Step::Events(vec![ev("a", 1, 1), ev("a", 2, 2)]),
+        Step::Watermark(20),
+    ];
+    let out = drive(&mut op, &steps).expect("no fatal error");
+    assert!(out.results.is_empty());
+    let ids: Vec<i64> = out.dead.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [1, 2]);
+}

@@ -16,7 +16,7 @@ use crate::window::spec::{AssignerSpec, TriggerSpec, WindowSpec};
 
 const KEYS: [Option<&str>; 4] = [Some("a"), Some("b"), Some("c"), None];
 
-fn assigner() -> impl Strategy<Value = AssignerSpec> {
+pub(super) fn assigner() -> impl Strategy<Value = AssignerSpec> {
     prop_oneof![
         (1..30i64, 0..30i64)
             .prop_map(|(size_ms, offset_ms)| AssignerSpec::Tumbling { size_ms, offset_ms }),
@@ -38,7 +38,7 @@ fn assigner() -> impl Strategy<Value = AssignerSpec> {
     ]
 }
 
-fn spec() -> impl Strategy<Value = WindowSpec> {
+pub(super) fn spec() -> impl Strategy<Value = WindowSpec> {
     (
         assigner(),
         0..25i64,
@@ -58,7 +58,7 @@ fn spec() -> impl Strategy<Value = WindowSpec> {
 
 /// Events roughly in time order with disorder, some very late, and watermarks
 /// (`max seen - delay`) and processing-time ticks between them; ids in arrival order.
-fn script() -> impl Strategy<Value = Vec<Step>> {
+pub(super) fn script() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec((0..4usize, 0..4i64, -15..15i64, 0..6u8, 0..12i64), 1..70).prop_map(
         |raw| {
             let (mut steps, mut events, mut clock, mut max_seen) =
@@ -90,7 +90,7 @@ fn script() -> impl Strategy<Value = Vec<Step>> {
     )
 }
 
-fn cuts() -> impl Strategy<Value = Vec<usize>> {
+pub(super) fn cuts() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(1..8usize, 1..6)
 }
 

@@ -1,0 +1,311 @@
+//! Durable window state: the heap [`WindowStore`] stays the working set, and
+//! [`WindowOperator::persist`] brings the operator's [`StateBackend`] up to date with it
+//! before a checkpoint snapshots the backend; [`WindowOperator::restore`] rebuilds the
+//! store, its timers and the operator's scalars from a restored backend.
+//!
+//! What the checkpoint runtime calls, between two messages of the operator:
+//!
+//! ```text
+//! checkpoint:  op.persist()?;  op.backend_mut()?.snapshot_to(dir)?;   // = op.checkpoint_to(dir)
+//! restore:     let backend = state::open_backend(kind, work_dir, Some(snapshot))?;
+//!              let mut op = WindowOperator::…(…)?.with_max_key_groups(max)
+//!                  .with_backend(backend)?;
+//!              op.restore(key_groups)?;
+//! ```
+//!
+//! The layout is in [`durable_codec`](super::durable_codec): one backend entry per
+//! (key, namespace) of the store under key group first and tag `0x02`, the scalars
+//! (watermark, arrival numbers, next early firing, counters) under the reserved
+//! operator area `0xFF 0xFF 0x02`. Per-window state of process functions lives in the
+//! same backend under tag `0x00` with the window as namespace (see `window_state`).
+//!
+//! # Laws
+//!
+//! 1. **Exact resumption.** Running to any point between two messages, `persist`,
+//!    `snapshot_to`, opening the snapshot and `restore` into a fresh operator of the
+//!    same spec and function, then going on, yields exactly the output of running
+//!    straight through — for every window kind, trigger and lateness. (Early firings
+//!    by processing time resume from the persisted next firing time; a restarted host
+//!    feeds them its own clock, so after a real crash they come when it says.)
+//! 2. **O(changed).** `persist` writes only the entries created or changed since the
+//!    last `persist` and deletes only those removed since, in one atomic `WriteBatch`.
+//! 3. **No resurrection.** A window purged before a `persist` is absent from the
+//!    backend after it, and from the store after a restore.
+//! 4. **Damage is an error.** An entry or scalar record that does not decode, or
+//!    entries without the scalars, make `restore` fail; they never restore as empty.
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::WindowOperator;
+use super::durable_codec::{
+    Scalars, decode_entry, decode_entry_key, encode_entry, entry_key, scalars_key,
+};
+use crate::runtime::keyed_store::OperatorState;
+use crate::state::encoding::window_group_prefix;
+use crate::state::{
+    DEFAULT_MAX_KEY_GROUPS, KeyGroup, MemoryBackend, ScanControl, StateBackend, StateError,
+    WriteBatch, key_group_of,
+};
+use crate::window::Window;
+use crate::window::spec::WindowKind;
+use crate::window::store::{EntryId, WindowStore};
+
+/// Why persisting or restoring a window operator's state failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowStateError {
+    /// The backend failed, or holds damaged window state.
+    #[error("window operator `{operator}`: state: {source}")]
+    State {
+        operator: String,
+        #[source]
+        source: StateError,
+    },
+    /// The state is lent to a window function call that did not give it back.
+    #[error("window operator `{operator}`: its state was not given back by a call")]
+    Lent { operator: String },
+}
+
+/// What one [`WindowOperator::persist`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Persisted {
+    /// Entries written (created or changed since the last persist).
+    pub written: usize,
+    /// Entries deleted (removed since the last persist).
+    pub deleted: usize,
+}
+
+/// The backend side of a window operator.
+#[derive(Debug)]
+pub(super) struct Durable {
+    /// `None` only while lent to a window function call.
+    pub state: Option<Box<OperatorState>>,
+    pub max_key_groups: u16,
+    changed: Vec<EntryId>,
+    removed: Vec<(Option<Box<[u8]>>, Window)>,
+}
+
+impl Durable {
+    pub fn new() -> Self {
+        Durable {
+            state: open_state(Box::new(MemoryBackend::new()))
+                .ok()
+                .map(Box::new),
+            max_key_groups: DEFAULT_MAX_KEY_GROUPS,
+            changed: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    pub fn key_group(&self, key: Option<&[u8]>) -> KeyGroup {
+        key_group_of(key.unwrap_or_default(), self.max_key_groups)
+    }
+}
+
+/// The window operator uses no keyed timers: an empty range, nothing to scan.
+fn open_state(backend: Box<dyn StateBackend>) -> Result<OperatorState, StateError> {
+    OperatorState::restore(backend, 0..0)
+}
+
+impl WindowOperator {
+    /// Keeps the operator's state in `backend` (by default a fresh [`MemoryBackend`]);
+    /// call [`WindowOperator::restore`] next if it comes from a snapshot.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    pub fn with_backend(
+        mut self,
+        backend: Box<dyn StateBackend>,
+    ) -> Result<Self, WindowStateError> {
+        let state = open_state(backend).map_err(|source| self.state_error(source))?;
+        self.durable.state = Some(Box::new(state));
+        Ok(self)
+    }
+
+    /// Places keys in `max_key_groups` key groups (the pipeline's; 128 by default).
+    pub fn with_max_key_groups(mut self, max_key_groups: u16) -> Self {
+        self.durable.max_key_groups = max_key_groups.max(1);
+        self
+    }
+
+    /// The backend, as of the last [`WindowOperator::persist`] (plus per-window state
+    /// of process functions, which is always current): what a checkpoint snapshots.
+    ///
+    /// # Errors
+    /// [`WindowStateError::Lent`] if a failed call kept the state.
+    pub fn backend_mut(&mut self) -> Result<&mut dyn StateBackend, WindowStateError> {
+        let operator = &self.name;
+        let state = self
+            .durable
+            .state
+            .as_mut()
+            .ok_or_else(|| WindowStateError::Lent {
+                operator: operator.clone(),
+            })?;
+        Ok(state.backend_mut().as_mut())
+    }
+
+    /// A checkpoint of the operator's state into `dir` (which must not exist):
+    /// [`WindowOperator::persist`], then the backend's `snapshot_to(dir)`.
+    ///
+    /// # Errors
+    /// When persisting or the snapshot fails.
+    pub fn checkpoint_to(&mut self, dir: &Path) -> Result<Persisted, WindowStateError> {
+        let persisted = self.persist()?;
+        let operator = self.name.clone();
+        self.backend_mut()?
+            .snapshot_to(dir)
+            .map_err(|source| WindowStateError::State { operator, source })?;
+        Ok(persisted)
+    }
+
+    /// Writes every entry changed since the last call, deletes every entry removed since,
+    /// and writes the scalars — one atomic batch (see the module docs' laws).
+    ///
+    /// # Errors
+    /// When the backend fails (nothing was written, and the next call writes it all
+    /// again) or the state is lent.
+    pub fn persist(&mut self) -> Result<Persisted, WindowStateError> {
+        let mut changed = std::mem::take(&mut self.durable.changed);
+        let mut removed = std::mem::take(&mut self.durable.removed);
+        self.store.take_changes(&mut changed, &mut removed);
+        let result = self.write_changes(&changed, &removed);
+        if result.is_err() {
+            self.store.requeue_changes(&changed, &mut removed);
+        }
+        changed.clear();
+        removed.clear();
+        self.durable.changed = changed;
+        self.durable.removed = removed;
+        result
+    }
+
+    fn write_changes(
+        &mut self,
+        changed: &[EntryId],
+        removed: &[(Option<Box<[u8]>>, Window)],
+    ) -> Result<Persisted, WindowStateError> {
+        let mut batch = WriteBatch::with_capacity(changed.len() + removed.len() + 1);
+        let mut done = Persisted::default();
+        let encode = |key: Option<&[u8]>, ns: Window| {
+            let mut bytes = Vec::new();
+            entry_key(&mut bytes, self.durable.key_group(key), key, ns).map(|()| bytes)
+        };
+        for (key, ns) in removed {
+            let key = encode(key.as_deref(), *ns).map_err(|e| self.state_error(e))?;
+            batch.delete(key);
+            done.deleted += 1;
+        }
+        for id in changed.iter().filter(|id| self.store.is_live(**id)) {
+            let entry = self.store.entry(*id);
+            let key =
+                encode(self.store.key(entry.key), entry.ns).map_err(|e| self.state_error(e))?;
+            let mut value = Vec::new();
+            encode_entry(&mut value, entry);
+            batch.put(key, value);
+            done.written += 1;
+        }
+        batch.put(scalars_key(), self.scalars().encode());
+        let backend = self.backend_mut()?;
+        backend.write(batch).map_err(|e| self.state_error(e))?;
+        Ok(done)
+    }
+
+    /// Replaces the operator's working set, timers and scalars by what the backend
+    /// holds for `key_groups` (the subtask's). An empty backend gives a fresh operator.
+    ///
+    /// # Errors
+    /// When the backend fails or holds damaged window state.
+    pub fn restore(&mut self, key_groups: Range<KeyGroup>) -> Result<(), WindowStateError> {
+        self.store = WindowStore::default();
+        self.dirty.clear();
+        let operator = self.name.clone();
+        let error = |source| WindowStateError::State {
+            operator: operator.clone(),
+            source,
+        };
+        let backend = self.backend_mut()?;
+        let scalars = backend.get(&scalars_key()).map_err(error)?;
+        let mut entries = Vec::new();
+        let mut prefix = Vec::new();
+        let mut damaged = None;
+        for key_group in key_groups {
+            prefix.clear();
+            window_group_prefix(&mut prefix, key_group);
+            let mut visit = |key: &[u8], value: &[u8]| match decode_entry_key(key) {
+                Ok((key, ns)) => {
+                    entries.push((key.map(<[u8]>::to_vec), ns, value.to_vec()));
+                    ScanControl::Continue
+                }
+                Err(corrupt) => {
+                    damaged = Some(corrupt);
+                    ScanControl::Stop
+                }
+            };
+            backend.scan_prefix(&prefix, &mut visit).map_err(error)?;
+            if let Some(corrupt) = damaged.take() {
+                return Err(error(corrupt));
+            }
+        }
+        let scalars = match scalars {
+            Some(bytes) => Scalars::decode(&bytes).map_err(error)?,
+            None if entries.is_empty() => self.scalars(),
+            None => {
+                return Err(error(StateError::Corrupt {
+                    reason: "window entries without the operator's scalars",
+                }));
+            }
+        };
+        self.watermark = scalars.watermark;
+        self.next_seq = scalars.next_seq;
+        self.last_seq = scalars.last_seq;
+        self.next_early = scalars.next_early;
+        self.counters = scalars.counters;
+        for (key, ns, value) in entries {
+            let key = self.store.intern(key.as_deref());
+            let entry = decode_entry(key, ns, &value).map_err(|e| self.state_error(e))?;
+            let id = self.store.insert_restored(entry);
+            self.restore_timers(id);
+        }
+        Ok(())
+    }
+
+    /// The timers and early-firing listing entry `id` had: a time window that has not
+    /// completed waits for its firing time, one that has for its purge time; count
+    /// windows have no timers.
+    fn restore_timers(&mut self, id: EntryId) {
+        let entry = self.store.entry(id);
+        let (ns, window, listed) = (entry.ns, entry.window, entry.stats.dirty_listed);
+        if listed {
+            let handle = self.store.handle(id);
+            self.dirty.push(handle);
+        }
+        let Some(state) = window else {
+            return;
+        };
+        if matches!(self.kind, WindowKind::Count(_)) {
+            return;
+        }
+        match state.complete {
+            true => self.store.schedule_purge(self.cleanup_time(ns), id),
+            false => self.store.schedule_fire(ns.max_timestamp(), id),
+        }
+    }
+
+    fn scalars(&self) -> Scalars {
+        Scalars {
+            watermark: self.watermark,
+            next_seq: self.next_seq,
+            last_seq: self.last_seq,
+            next_early: self.next_early,
+            counters: self.counters,
+        }
+    }
+
+    fn state_error(&self, source: StateError) -> WindowStateError {
+        WindowStateError::State {
+            operator: self.name.clone(),
+            source,
+        }
+    }
+}
