@@ -160,7 +160,7 @@ pub(super) fn decode_entry(key: KeyId, ns: Window, bytes: &[u8]) -> Result<Entry
                 let name = std::str::from_utf8(r.field()?)
                     .map_err(|_| corrupt("header name is not UTF-8"))?;
                 let value = r.field()?;
-                buffer.events.push_header(name, value);
+                buffer.events.push_header(name.to_owned(), value);
             }
             buffer.seqs.push(seq);
         }
@@ -335,7 +335,7 @@ mod tests {
                     for (seq, ts, key, value, headers) in events {
                         buffer.events.push(key.as_deref(), &value, ts);
                         for (name, value) in headers {
-                            buffer.events.push_header(&name, &value);
+                            buffer.events.push_header(name.clone(), &value);
                         }
                         buffer.seqs.push(seq);
                     }
