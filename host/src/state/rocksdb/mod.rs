@@ -21,7 +21,7 @@
 //!   tombstone instead of a read and a delete per key.
 //! - Scans iterate with an upper bound at the prefix's successor, so RocksDB stops at
 //!   the range's end instead of reading past it.
-//! - **Snapshots** ([`snapshot`]) are RocksDB's native checkpoints — memtables flushed,
+//! - **Snapshots** (module `snapshot`) are RocksDB's native checkpoints — memtables flushed,
 //!   SST files hard-linked, not copied — plus a listing of every file with its size
 //!   (and a digest of the small metadata files), so that a restore refuses a missing,
 //!   truncated or damaged file by name instead of opening a partial database. A restore
