@@ -64,6 +64,16 @@ impl<B: StateBackend> Overlay<B> {
         &self.base
     }
 
+    /// The backend, for a snapshot between calls; `None` while writes are pending
+    /// (a snapshot must hold committed state only).
+    pub fn base_mut(&mut self) -> Option<&mut B> {
+        if self.is_clean() {
+            Some(&mut self.base)
+        } else {
+            None
+        }
+    }
+
     /// The backend; pending writes are dropped.
     pub fn into_base(self) -> B {
         self.base
