@@ -21,6 +21,7 @@ pub mod fingerprint;
 pub mod layout;
 pub mod metadata;
 pub mod restore;
+pub mod start;
 
 use std::path::PathBuf;
 

@@ -31,15 +31,14 @@ fn io(path: PathBuf, what: &'static str) -> impl FnOnce(std::io::Error) -> Check
     move |error| CheckpointError::Io { path, what, error }
 }
 
-/// Finds and reads the checkpoint to start from, and clears what a run from it must
-/// not see: partial checkpoints, checkpoints newer than it, old working directories.
+/// Finds and reads the checkpoint to start from; changes nothing on disk.
 ///
 /// # Errors
-/// When the checkpoint is damaged ([`Metadata::read`]) or the directories cannot be
-/// read or cleared.
-pub fn plan(layout: &Layout, start: &StartFrom) -> Result<Option<Restored>, CheckpointError> {
+/// When the checkpoint is damaged ([`Metadata::read`]) or the checkpoints cannot be
+/// listed.
+pub fn find(layout: &Layout, start: &StartFrom) -> Result<Option<Restored>, CheckpointError> {
     let checkpoints = layout.checkpoints_dir();
-    let restored = match start {
+    Ok(match start {
         StartFrom::Fresh => None,
         StartFrom::Path(dir) => {
             let metadata = Metadata::read(dir)?;
@@ -52,14 +51,17 @@ pub fn plan(layout: &Layout, start: &StartFrom) -> Result<Option<Restored>, Chec
         StartFrom::Latest => {
             let listed = layout
                 .list()
-                .map_err(io(checkpoints.clone(), "listing checkpoints"))?;
+                .map_err(io(checkpoints, "listing checkpoints"))?;
             match listed.iter().rev().find(|(_, complete)| *complete) {
                 None => None,
                 Some(&(id, _)) => {
                     let dir = layout.checkpoint_dir(id);
                     let metadata = Metadata::read(&dir)?;
                     if metadata.finished {
-                        tracing::info!(checkpoint = id, "the last run finished: starting fresh");
+                        tracing::info!(
+                            target: "weir::checkpoint",
+                            "checkpoint {id} is the end of a finished run: starting fresh"
+                        );
                         None
                     } else {
                         Some(Restored { id, dir, metadata })
@@ -67,25 +69,32 @@ pub fn plan(layout: &Layout, start: &StartFrom) -> Result<Option<Restored>, Chec
                 }
             }
         }
-    };
+    })
+}
+
+/// Clears what a run from `restored` must not see: old working directories, and
+/// either every checkpoint (a fresh run) or the partial ones and those newer than it.
+///
+/// # Errors
+/// When a directory cannot be listed or removed.
+pub fn prepare(layout: &Layout, restored: Option<&Restored>) -> Result<(), CheckpointError> {
+    let checkpoints = layout.checkpoints_dir();
     let work = layout.root().join("work");
     remove_dir_if_present(&work).map_err(io(work, "clearing old working state"))?;
-    match &restored {
-        None => remove_dir_if_present(&checkpoints)
-            .map_err(io(checkpoints.clone(), "removing old checkpoints"))?,
-        Some(restored) => {
-            let listed = layout
-                .list()
-                .map_err(io(checkpoints.clone(), "listing checkpoints"))?;
-            for (id, complete) in listed {
-                let dir = layout.checkpoint_dir(id);
-                if (id > restored.id || !complete) && dir != restored.dir {
-                    remove_dir_if_present(&dir).map_err(io(dir, "removing a newer checkpoint"))?;
-                }
-            }
+    let Some(restored) = restored else {
+        return remove_dir_if_present(&checkpoints)
+            .map_err(io(checkpoints, "removing old checkpoints"));
+    };
+    let listed = layout
+        .list()
+        .map_err(io(checkpoints, "listing checkpoints"))?;
+    for (id, complete) in listed {
+        let dir = layout.checkpoint_dir(id);
+        if (id > restored.id || !complete) && dir != restored.dir {
+            remove_dir_if_present(&dir).map_err(io(dir, "removing a newer checkpoint"))?;
         }
     }
-    Ok(restored)
+    Ok(())
 }
 
 impl Restored {
