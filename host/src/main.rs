@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 use weir_host::config;
 use weir_host::plugin::{ComponentCache, PluginLoader};
-use std::time::Duration;
 
 use weir_host::checkpoint::start::prepare_run;
 use weir_host::checkpoint::{Layout, StartFrom};
@@ -272,7 +272,11 @@ async fn request_savepoint(layout: &Layout, timeout: Duration) -> anyhow::Result
         Some(id) => {
             let dir = layout.checkpoint_dir(id);
             let metadata = weir_host::checkpoint::Metadata::read(&dir)?;
-            let kind = if metadata.savepoint { "savepoint" } else { "checkpoint" };
+            let kind = if metadata.savepoint {
+                "savepoint"
+            } else {
+                "checkpoint"
+            };
             println!("{kind} {id}: {}", dir.display());
             Ok(())
         }

@@ -28,15 +28,23 @@ fn output_survives_sigkill_at_random_moments_byte_for_byte() {
     std::fs::create_dir_all(&reference).expect("dir");
     std::fs::write(
         reference.join("p.toml"),
-        heartbeat_pipeline("../in.jsonl", 1, "").replace("out/main", "out/main.jsonl").replace("out/alerts", "out/alerts.jsonl"),
+        heartbeat_pipeline("../in.jsonl", 1, "")
+            .replace("out/main", "out/main.jsonl")
+            .replace("out/alerts", "out/alerts.jsonl"),
     )
     .expect("write pipeline");
     let (code, stderr) = run(&reference, &["run", "-q", "p.toml"]);
     assert_eq!(code, 0, "{stderr}");
     let want_main = std::fs::read(reference.join("out/main.jsonl")).expect("main");
     let want_alerts = std::fs::read(reference.join("out/alerts.jsonl")).expect("alerts");
-    assert_eq!(want_main.iter().filter(|b| **b == b'\n').count() as u64, EVENTS);
-    assert!(want_alerts.len() > 1000, "the plugin alerts: state and timers are exercised");
+    assert_eq!(
+        want_main.iter().filter(|b| **b == b'\n').count() as u64,
+        EVENTS
+    );
+    assert!(
+        want_alerts.len() > 1000,
+        "the plugin alerts: state and timers are exercised"
+    );
 
     // Killed again and again.
     let crashed = dir.path().join("crashed");
@@ -77,9 +85,18 @@ fn output_survives_sigkill_at_random_moments_byte_for_byte() {
     }
     let (code, stderr) = run(&crashed, &["run", "-q", "p.toml"]);
     assert_eq!(code, 0, "{stderr}");
-    println!("{kills} kills in {:.1} s, then: {stderr}", started.elapsed().as_secs_f64());
-    assert!(kills >= KILLS, "only {kills} kills before the end (seed {seed})");
-    assert!(stderr.contains("from checkpoint"), "the last run restored: {stderr}");
+    println!(
+        "{kills} kills in {:.1} s, then: {stderr}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        kills >= KILLS,
+        "only {kills} kills before the end (seed {seed})"
+    );
+    assert!(
+        stderr.contains("from checkpoint"),
+        "the last run restored: {stderr}"
+    );
     assert!(stderr.contains("finished; final checkpoint"), "{stderr}");
 
     let got_main = committed(&crashed.join("out/main"));

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 
-use super::metadata::{FORMAT_VERSION, Metadata, PluginEntry, SinkEntry, SnapshotEntry, SourceEntry};
+use super::metadata::{
+    FORMAT_VERSION, Metadata, PluginEntry, SinkEntry, SnapshotEntry, SourceEntry,
+};
 use super::{CheckpointError, Fingerprint, Layout};
 use crate::runtime::message::Barrier;
 
@@ -150,10 +152,8 @@ impl Coordinator {
     /// When `_metadata` cannot be written or a checkpoint directory made: the
     /// checkpoint then does not exist, and the run stops.
     pub async fn run(mut self) -> Result<Outcome, CheckpointError> {
-        let mut ticker = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.interval,
-            self.interval,
-        );
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.interval, self.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut in_flight: Option<InFlight> = None;
         let mut finals: Vec<Ack> = Vec::new();
@@ -239,7 +239,11 @@ impl Coordinator {
             return Ok(None);
         }
         self.next_id += 1;
-        tracing::debug!(checkpoint = barrier.checkpoint, savepoint, "checkpoint triggered");
+        tracing::debug!(
+            checkpoint = barrier.checkpoint,
+            savepoint,
+            "checkpoint triggered"
+        );
         Ok(Some(InFlight {
             barrier,
             acks: Vec::new(),

@@ -84,7 +84,9 @@ impl Fingerprint {
             let name = &now.name;
             let mut check = |what: &str, then: String, now: String| {
                 if then != now {
-                    differences.push(format!("operator `{name}`: {what} was {then}, is now {now}"));
+                    differences.push(format!(
+                        "operator `{name}`: {what} was {then}, is now {now}"
+                    ));
                 }
             };
             check("its kind", then.kind.clone(), now.kind.clone());
@@ -125,7 +127,11 @@ mod tests {
 
     #[test]
     fn differences_name_the_operator_and_the_setting() {
-        assert!(shape(1, "user").incompatibilities(&shape(1, "user")).is_empty());
+        assert!(
+            shape(1, "user")
+                .incompatibilities(&shape(1, "user"))
+                .is_empty()
+        );
         assert_eq!(
             shape(2, "card").incompatibilities(&shape(1, "user")),
             [

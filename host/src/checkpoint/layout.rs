@@ -40,7 +40,10 @@ impl Layout {
 
     /// The live working directory of an operator subtask's state backend.
     pub fn work_dir(&self, operator: &str, subtask: usize) -> PathBuf {
-        self.root.join("work").join(operator).join(subtask.to_string())
+        self.root
+            .join("work")
+            .join(operator)
+            .join(subtask.to_string())
     }
 
     /// Where checkpoints are kept.

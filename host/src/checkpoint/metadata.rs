@@ -105,11 +105,14 @@ impl Metadata {
             path: path.clone(),
             message,
         };
-        let bytes = std::fs::read(&path).map_err(|error| damaged(format!("cannot read: {error}")))?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
-            damaged(format!("not valid JSON (truncated or damaged?): {error}"))
-        })?;
-        match value.get("format_version").and_then(serde_json::Value::as_u64) {
+        let bytes =
+            std::fs::read(&path).map_err(|error| damaged(format!("cannot read: {error}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|error| damaged(format!("not valid JSON (truncated or damaged?): {error}")))?;
+        match value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(version) if version == u64::from(FORMAT_VERSION) => {}
             Some(version) => {
                 return Err(damaged(format!(
@@ -189,15 +192,25 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, &text[..text.len() / 2]).unwrap();
         let error = Metadata::read(dir.path()).unwrap_err().to_string();
-        assert!(error.contains("_metadata") && error.contains("truncated"), "{error}");
+        assert!(
+            error.contains("_metadata") && error.contains("truncated"),
+            "{error}"
+        );
 
-        std::fs::write(&path, text.replace("\"format_version\": 1", "\"format_version\": 9")).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("\"format_version\": 1", "\"format_version\": 9"),
+        )
+        .unwrap();
         let error = Metadata::read(dir.path()).unwrap_err().to_string();
         assert!(error.contains("format version 9"), "{error}");
 
         sample().write(dir.path()).unwrap();
         std::fs::remove_dir_all(dir.path().join("count/0")).unwrap();
         let error = Metadata::read(dir.path()).unwrap_err().to_string();
-        assert!(error.contains("count/0") && error.contains("`count`"), "{error}");
+        assert!(
+            error.contains("count/0") && error.contains("`count`"),
+            "{error}"
+        );
     }
 }

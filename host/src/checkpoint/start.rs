@@ -76,12 +76,13 @@ pub fn prepare_run(
         error,
     })?;
     let pid_path = layout.pid_file();
-    crate::fsutil::write_atomically(&pid_path, std::process::id().to_string().as_bytes())
-        .map_err(|error| CheckpointError::Io {
+    crate::fsutil::write_atomically(&pid_path, std::process::id().to_string().as_bytes()).map_err(
+        |error| CheckpointError::Io {
             path: pid_path.clone(),
             what: "writing the pid file",
             error,
-        })?;
+        },
+    )?;
     let plugins = config
         .operators
         .iter()
@@ -99,7 +100,11 @@ pub fn prepare_run(
         pipeline: config.name.clone(),
         fingerprint,
         plugins,
-        sinks: pipeline.sinks.iter().map(|(_, sink)| sink.describe()).collect(),
+        sinks: pipeline
+            .sinks
+            .iter()
+            .map(|(_, sink)| sink.describe())
+            .collect(),
     };
     Ok((
         Checkpointing {

@@ -285,9 +285,21 @@ fn state_and_checkpoint_sections_have_defaults_and_checkpointing_is_off_without_
 fn checkpoint_settings_are_checked_at_their_line() {
     for (body, at, wanted) in [
         ("interval_ms = 5\n", "interval_ms", "at least 10, not 5"),
-        ("interval_ms = 100\nretain = 0\n", "retain", "`retain` must be at least 1"),
-        ("retain = 2\n", "[checkpoint]", "missing field `interval_ms`"),
-        ("interval_ms = 100\nevery = 3\n", "every", "unknown field `every`"),
+        (
+            "interval_ms = 100\nretain = 0\n",
+            "retain",
+            "`retain` must be at least 1",
+        ),
+        (
+            "retain = 2\n",
+            "[checkpoint]",
+            "missing field `interval_ms`",
+        ),
+        (
+            "interval_ms = 100\nevery = 3\n",
+            "every",
+            "unknown field `every`",
+        ),
     ] {
         let text = format!("{SOURCE}{REST}\n[checkpoint]\n{body}");
         let (line, message) = error_line(&text);

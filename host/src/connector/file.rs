@@ -10,8 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use tokio::fs::File;
 use tokio::io::{
-    AsyncBufRead, AsyncBufReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, BufReader,
-    BufWriter,
+    AsyncBufRead, AsyncBufReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, BufReader, BufWriter,
 };
 use weir_batch::{Batch, Timestamp};
 
@@ -138,7 +137,10 @@ impl<R: AsyncBufRead + tokio::io::AsyncSeek + Unpin + Send> LineReader<R> {
     /// the header row again (line 1), which its records need.
     pub(crate) async fn seek(&mut self, offset: u64, line: u64) -> Result<(), ConnectorError> {
         let failed = |error: std::io::Error| {
-            ConnectorError::new(&self.describe, format!("cannot seek to byte {offset}: {error}"))
+            ConnectorError::new(
+                &self.describe,
+                format!("cannot seek to byte {offset}: {error}"),
+            )
         };
         if self.decoder.format() == RecordFormat::Csv && line > 0 {
             self.line.clear();

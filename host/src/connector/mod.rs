@@ -15,7 +15,6 @@
 //! rest flow on.
 
 mod csv;
-pub mod parts;
 pub mod decode;
 pub mod discard;
 pub mod file;
@@ -23,6 +22,7 @@ pub mod format;
 pub mod generator;
 pub mod json_path;
 pub(crate) mod json_text;
+pub mod parts;
 pub mod stdio;
 
 use async_trait::async_trait;

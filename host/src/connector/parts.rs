@@ -102,7 +102,8 @@ pub fn recover(dir: &Path, restored: Option<u64>) -> Result<(usize, usize), Conn
                 std::fs::rename(&path, &target).map_err(|error| failed(&path, error))?;
                 committed += 1;
             }
-            PartFile::Committed { checkpoint } if restored.is_some() && checkpoint <= keep_through => {}
+            PartFile::Committed { checkpoint }
+                if restored.is_some() && checkpoint <= keep_through => {}
             _ => {
                 std::fs::remove_file(&path).map_err(|error| failed(&path, error))?;
                 removed += 1;
@@ -138,7 +139,10 @@ impl PartFileSink {
     pub async fn create(dir: &Path, format: SinkFormat) -> Result<Self, ConnectorError> {
         let describe = format!("file:{}", dir.display());
         tokio::fs::create_dir_all(dir).await.map_err(|error| {
-            ConnectorError::new(&describe, format!("cannot create the part directory: {error}"))
+            ConnectorError::new(
+                &describe,
+                format!("cannot create the part directory: {error}"),
+            )
         })?;
         Ok(PartFileSink {
             dir: dir.to_path_buf(),
@@ -153,7 +157,10 @@ impl PartFileSink {
     }
 
     fn error(&self, what: &str, path: &Path, error: io::Error) -> ConnectorError {
-        ConnectorError::new(&self.describe, format!("{what} {}: {error}", path.display()))
+        ConnectorError::new(
+            &self.describe,
+            format!("{what} {}: {error}", path.display()),
+        )
     }
 
     async fn sync_dir(&self) -> Result<(), ConnectorError> {
@@ -173,9 +180,10 @@ impl Sink for PartFileSink {
 
     async fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError> {
         if self.open.is_none() {
-            let path = self
-                .dir
-                .join(format!(".part-{}-{}.inprogress", self.subtask, self.started));
+            let path = self.dir.join(format!(
+                ".part-{}-{}.inprogress",
+                self.subtask, self.started
+            ));
             let file = File::create(&path)
                 .await
                 .map_err(|error| self.error("cannot create", &path, error))?;
@@ -185,18 +193,18 @@ impl Sink for PartFileSink {
         self.encoded.clear();
         encode(self.format, batch, &mut self.encoded);
         if let Some((path, file)) = &mut self.open {
-            file.write_all(&self.encoded)
-                .await
-                .map_err(|error| ConnectorError::new(&self.describe, format!("write {}: {error}", path.display())))?;
+            file.write_all(&self.encoded).await.map_err(|error| {
+                ConnectorError::new(&self.describe, format!("write {}: {error}", path.display()))
+            })?;
         }
         Ok(())
     }
 
     async fn finish(&mut self) -> Result<(), ConnectorError> {
         if let Some((path, file)) = &mut self.open {
-            file.flush()
-                .await
-                .map_err(|error| ConnectorError::new(&self.describe, format!("flush {}: {error}", path.display())))?;
+            file.flush().await.map_err(|error| {
+                ConnectorError::new(&self.describe, format!("flush {}: {error}", path.display()))
+            })?;
         }
         Ok(())
     }
@@ -224,7 +232,11 @@ impl Sink for PartFileSink {
     }
 
     async fn commit(&mut self, checkpoint: u64) -> Result<(), ConnectorError> {
-        let due = self.pending.iter().take_while(|(id, _)| *id <= checkpoint).count();
+        let due = self
+            .pending
+            .iter()
+            .take_while(|(id, _)| *id <= checkpoint)
+            .count();
         if due == 0 {
             return Ok(());
         }
@@ -282,15 +294,26 @@ mod tests {
         sink.write(&batch("c")).await.unwrap();
         assert_eq!(
             names(&out),
-            [".part-0-000001.pending", ".part-0-000003.pending", ".part-0-2.inprogress"]
+            [
+                ".part-0-000001.pending",
+                ".part-0-000003.pending",
+                ".part-0-2.inprogress"
+            ]
         );
         sink.commit(2).await.unwrap();
         sink.commit(2).await.unwrap();
         assert_eq!(
             names(&out),
-            [".part-0-000003.pending", ".part-0-2.inprogress", "part-0-000001.jsonl"]
+            [
+                ".part-0-000003.pending",
+                ".part-0-2.inprogress",
+                "part-0-000001.jsonl"
+            ]
         );
-        assert_eq!(std::fs::read_to_string(out.join("part-0-000001.jsonl")).unwrap(), "a\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("part-0-000001.jsonl")).unwrap(),
+            "a\n"
+        );
 
         // A crash now; the run restores checkpoint 3, whose `_metadata` was written.
         drop(sink);

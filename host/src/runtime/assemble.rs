@@ -2,8 +2,8 @@
 //! started (so a bad plugin is refused before any event flows), connectors opened.
 
 use super::factory;
-use crate::checkpoint::Layout;
 use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
+use crate::checkpoint::Layout;
 use crate::config::{
     DeadLetterSection, OperatorFunction, PipelineConfig, RecordFormatName, ShapeName,
     SinkFormatName, SinkSection, SourceSection,
@@ -11,8 +11,8 @@ use crate::config::{
 use crate::connector::discard::DiscardSink;
 use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
 use crate::connector::format::{RecordFormat, SinkFormat};
-use crate::connector::parts::PartFileSink;
 use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
+use crate::connector::parts::PartFileSink;
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{DeadLetterSink, Sink, Source};
 use crate::plugin::{PluginError, PluginLoader, PluginSpec};

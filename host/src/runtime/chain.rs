@@ -27,15 +27,15 @@ use weir_batch::{Batch, Timestamp};
 
 use super::align::{BarrierAligner, Delivery};
 use super::channel::{Disconnected, Fanout, InputTracker};
-use super::message::Barrier;
-use crate::checkpoint::metadata::SnapshotEntry;
-use crate::checkpoint::{Ack, AckAt, AckPayload, Layout};
 use super::dead_letter::{DeadLetter, Origin};
 use super::key_selector::KeySelector;
+use super::message::Barrier;
 use super::message::{Envelope, Message};
 use super::operator::{Emitted, Operator, OperatorError};
 use super::timed_recv::{Received, TimedInbox};
 use super::watermarks::{Combined, InputWatermarks};
+use crate::checkpoint::metadata::SnapshotEntry;
+use crate::checkpoint::{Ack, AckAt, AckPayload, Layout};
 use crate::connector::file::now_ms;
 
 /// How often operators get `on_processing_time`, about.
@@ -314,7 +314,8 @@ impl Chain {
         let dir = checkpoints.layout.checkpoint_dir(barrier.checkpoint);
         let mut entries = Vec::new();
         for operator in &mut self.operators {
-            let relative = std::path::Path::new(operator.name()).join(checkpoints.subtask.to_string());
+            let relative =
+                std::path::Path::new(operator.name()).join(checkpoints.subtask.to_string());
             let target = dir.join(&relative);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|error| OperatorError {

@@ -23,13 +23,13 @@ use weir_batch::{Batch, Timestamp};
 
 use super::dead_letter::{DeadLetter, Origin};
 use super::keyed_store::OperatorState;
+use super::operator::OperatorSnapshot;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
 use super::wasm_operator::{count_failure, deliver};
 use crate::plugin::state::{CallScope, KeyedStore, TimerDomain};
 use crate::plugin::{CallFailure, CallOutputs, FiredTimer, Plugin, PluginInstance};
 use crate::state::{BackendKind, Timer, key_group_of, open_backend};
-use super::operator::OperatorSnapshot;
 
 /// Most timers handed to one `on-timer` call.
 pub const TIMERS_PER_CALL: usize = 1024;
@@ -390,13 +390,10 @@ impl Operator for KeyedWasmOperator {
 
     /// Snapshots the backend (keyed state, timers and TTL entries all live there).
     fn snapshot(&mut self, dir: &Path) -> Result<Option<OperatorSnapshot>, OperatorError> {
-        let state = self
-            .state
-            .as_mut()
-            .ok_or_else(|| OperatorError {
-                operator: self.plugin.spec().operator.clone(),
-                message: "state is lent to a call during a checkpoint".into(),
-            })?;
+        let state = self.state.as_mut().ok_or_else(|| OperatorError {
+            operator: self.plugin.spec().operator.clone(),
+            message: "state is lent to a call during a checkpoint".into(),
+        })?;
         state.snapshot_to(dir).map_err(|error| OperatorError {
             operator: self.plugin.spec().operator.clone(),
             message: format!("checkpoint: {error}"),

@@ -16,20 +16,20 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::chain::{Chain, ChainCheckpoints, ChainError, ChainOutputs};
-use super::sink_task::SinkCheckpoints;
-use super::source_task::SourceCheckpoints;
-use crate::checkpoint::coordinator::{MetadataBase, Outcome};
-use crate::checkpoint::{CheckpointError, Coordinator, Layout, Restored};
 use super::channel::{Fanout, Outlet, Partitioning, inboxes};
 use super::dead_letter::DeadLetter;
 use super::key_selector::{KeyBy, KeySelector};
 use super::message::Envelope;
 use super::operator::{Operator, OperatorError};
 use super::plan::{StagePlan, check_routes, plan_stages};
+use super::sink_task::SinkCheckpoints;
 use super::sink_task::{report_progress, run_dead_letters, run_sink};
+use super::source_task::SourceCheckpoints;
 use super::source_task::SourceTask;
 use super::stats::{OperatorStats, PipelineStats};
 use super::subtask::SubtaskInfo;
+use crate::checkpoint::coordinator::{MetadataBase, Outcome};
+use crate::checkpoint::{CheckpointError, Coordinator, Layout, Restored};
 use crate::config::Route;
 use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
 use crate::state::KeyGroup;
@@ -407,13 +407,13 @@ impl Pipeline {
         {
             let inputs = producer_parallelism(&route);
             let stats = stats.clone();
-            let checkpoints = checkpoint_parts.as_ref().map(|(_, channels, _, restored, ..)| {
-                SinkCheckpoints {
+            let checkpoints = checkpoint_parts
+                .as_ref()
+                .map(|(_, channels, _, restored, ..)| SinkCheckpoints {
                     acks: channels.acks.clone(),
                     commits: channels.commits.clone(),
                     last_barrier: restored.as_ref().map_or(0, |r| r.id),
-                }
-            });
+                });
             sink_tasks.push(tokio::spawn(run_sink(
                 sink,
                 inbox,

@@ -17,11 +17,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::align::{BarrierAligner, Delivery};
 use super::channel::{Inbox, InputTracker};
-use crate::checkpoint::{Ack, AckAt, AckPayload};
 use super::dead_letter::DeadLetter;
 use super::message::Message;
 use super::pipeline::PipelineError;
 use super::stats::PipelineStats;
+use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::{DeadLetterSink, Sink};
 
 /// How a sink takes part in checkpoints.
@@ -137,7 +137,12 @@ async fn end(
         }
     };
     drop(checkpoints.acks);
-    if checkpoints.commits.wait_for(|done| *done >= last).await.is_ok() {
+    if checkpoints
+        .commits
+        .wait_for(|done| *done >= last)
+        .await
+        .is_ok()
+    {
         sink.commit(last).await?;
     }
     Ok(())

@@ -33,11 +33,11 @@ use super::channel::Fanout;
 use super::dead_letter::DeadLetter;
 use super::key_selector::KeySelector;
 use super::message::{Barrier, Message};
+use super::pipeline::PipelineError;
+use super::stats::PipelineStats;
 use crate::checkpoint::metadata::SourceEntry;
 use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::SourcePosition;
-use super::pipeline::PipelineError;
-use super::stats::PipelineStats;
 use crate::connector::{ConnectorError, Source};
 use crate::time::{SourceProgress, SourceWatermarks, WatermarkSpec};
 

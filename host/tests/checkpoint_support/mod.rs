@@ -12,6 +12,16 @@ use std::sync::OnceLock;
 /// The `heartbeat-monitor` component: keyed state (last heartbeat, count) and
 /// event-time timers, alerts on its `alerts` output.
 pub fn heartbeat_plugin() -> PathBuf {
+    plugins().join("heartbeat_monitor.wasm")
+}
+
+/// The `json-filter` component (stateless).
+pub fn filter_plugin() -> PathBuf {
+    plugins().join("json_filter.wasm")
+}
+
+/// The folder of the components these tests use, built on first use.
+fn plugins() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
@@ -23,18 +33,25 @@ pub fn heartbeat_plugin() -> PathBuf {
             // cargo's lock; a no-op when the component is up to date.
             let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .current_dir(&workspace)
-                .args(["build", "--quiet", "--target", "wasm32-wasip2", "--profile", "plugin"])
+                .args([
+                    "build",
+                    "--quiet",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--profile",
+                    "plugin",
+                ])
                 .arg("--target-dir")
                 .arg(&target)
-                .args(["-p", "heartbeat-monitor"])
+                .args(["-p", "heartbeat-monitor", "-p", "json-filter"])
                 .env_remove("RUSTFLAGS")
                 .env_remove("CARGO_ENCODED_RUSTFLAGS")
                 .env_remove("RUSTC_WRAPPER")
                 .env_remove("RUSTC_WORKSPACE_WRAPPER")
                 .status()
                 .expect("cargo runs");
-            assert!(status.success(), "building heartbeat-monitor failed");
-            target.join("wasm32-wasip2/plugin/heartbeat_monitor.wasm")
+            assert!(status.success(), "building the test plugins failed");
+            target.join("wasm32-wasip2/plugin")
         })
         .clone()
 }
@@ -142,7 +159,11 @@ pub fn committed(dir: &Path) -> Vec<u8> {
         .unwrap_or_default();
     // `part-<subtask>-<checkpoint:06>.jsonl`: by checkpoint, then subtask.
     names.sort_by_key(|path| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let checkpoint = name.rsplit('-').next().unwrap_or_default().to_owned();
         (checkpoint, name)
     });
@@ -155,7 +176,10 @@ pub fn committed(dir: &Path) -> Vec<u8> {
 /// The lines of `bytes`, sorted: output compared as a multiset (several subtasks
 /// interleave nondeterministically).
 pub fn sorted_lines(bytes: &[u8]) -> Vec<String> {
-    let mut lines: Vec<String> = String::from_utf8_lossy(bytes).lines().map(str::to_owned).collect();
+    let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::to_owned)
+        .collect();
     lines.sort();
     lines
 }
