@@ -73,7 +73,7 @@ fn a_savepoint_stops_the_run_and_a_compatible_change_resumes_from_it() {
     assert_eq!(code, 0, "{stderr}");
 
     write(dir.path(), &paced_pipeline(CHECKPOINT));
-    let mut host = weir(dir.path(), &["run", "-q", "p.toml"])
+    let host = weir(dir.path(), &["run", "-q", "p.toml"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("weir starts");

@@ -13,7 +13,7 @@
 //!   the next batch makes the source active again;
 //! - the end of a bounded source is a watermark of +∞ (`Timestamp::MAX`), then `End`.
 //!
-//! Checkpoints ([`SourceCheckpoints`]): when the coordinator triggers checkpoint `n`,
+//! Checkpoints (`SourceCheckpoints`): when the coordinator triggers checkpoint `n`,
 //! the task finishes the batch in hand, sends `Barrier(n)` to every output and
 //! acknowledges with the source's position after the last batch it sent (the reader
 //! hands each batch over with the position after it) and its watermark. After a
