@@ -414,6 +414,9 @@ impl Operator for KeyedWasmOperator {
             .as_ref()
             .map(|state| state.key_groups())
             .ok_or_else(|| error("state is lent to a call".into()))?;
+        // Close the empty backend first: it holds the working directory (RocksDB's
+        // lock) that the restored one opens.
+        self.state = None;
         let backend = open_backend(self.backend, &self.work_dir, Some(dir))
             .map_err(|why| error(format!("restore: {why}")))?;
         let state = OperatorState::restore(backend, key_groups)
