@@ -159,6 +159,7 @@ impl Coordinator {
         let mut finals: Vec<Ack> = Vec::new();
         let mut final_id: Option<u64> = None;
         let mut want_savepoint = false;
+        let mut requests_closed = false;
         // No more triggers: the source ended, or a savepoint was taken.
         let mut stopped = false;
         let mut outcome = Outcome::default();
@@ -168,10 +169,10 @@ impl Coordinator {
                     in_flight = self.trigger(false).await?;
                     stopped |= in_flight.is_none();
                 }
-                request = self.savepoints.recv(), if !want_savepoint => {
+                request = self.savepoints.recv(), if !want_savepoint && !requests_closed => {
                     if request.is_none() {
-                        // Nobody can ask any more; wait on the acknowledgements only.
-                        want_savepoint = true;
+                        // Nobody can ask any more: checkpoints go on as before.
+                        requests_closed = true;
                         continue;
                     }
                     want_savepoint = true;
@@ -320,5 +321,119 @@ impl Coordinator {
                 what: "removing old checkpoints",
                 error,
             })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::connector::SourcePosition;
+
+    fn source_ack(at: AckAt, line: u64, last_barrier: u64) -> Ack {
+        Ack {
+            task: "source".into(),
+            at,
+            payload: AckPayload::Source {
+                entry: SourceEntry {
+                    source: "file:x".into(),
+                    split: 0,
+                    position: SourcePosition::File {
+                        offset: line * 10,
+                        line,
+                    },
+                    watermark: None,
+                },
+                last_barrier,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_exists_once_every_task_acknowledged_then_sinks_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path(), "p");
+        let base = MetadataBase {
+            pipeline: "p".into(),
+            fingerprint: Fingerprint {
+                max_key_groups: 128,
+                operators: Vec::new(),
+            },
+            plugins: Vec::new(),
+            sinks: vec!["file:out".into()],
+        };
+        let (requests, savepoints) = mpsc::channel(1);
+        drop(requests); // nobody asks for a savepoint: checkpoints go on
+        let (coordinator, mut channels) = Coordinator::new(
+            layout.clone(),
+            Duration::from_millis(10),
+            2,
+            2,
+            base,
+            4,
+            savepoints,
+        );
+        let running = tokio::spawn(coordinator.run());
+        for expected in 5..8 {
+            let barrier = channels.triggers.recv().await.unwrap();
+            assert_eq!(
+                barrier.checkpoint, expected,
+                "ids go on after the restored one"
+            );
+            assert!(!barrier.savepoint);
+            channels
+                .acks
+                .send(source_ack(AckAt::Checkpoint(expected), expected, expected))
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            assert!(
+                !layout.checkpoint_dir(expected).join("_metadata").exists(),
+                "the sink has not acknowledged"
+            );
+            channels
+                .acks
+                .send(Ack {
+                    task: "sink".into(),
+                    at: AckAt::Checkpoint(expected),
+                    payload: AckPayload::Sink,
+                })
+                .unwrap();
+            channels
+                .commits
+                .wait_for(|id| *id == expected)
+                .await
+                .unwrap();
+            let metadata = Metadata::read(&layout.checkpoint_dir(expected)).unwrap();
+            assert_eq!(
+                metadata.sources[0].position,
+                SourcePosition::File {
+                    offset: expected * 10,
+                    line: expected
+                }
+            );
+        }
+        // The end: the final checkpoint is one after the last barrier sent.
+        channels.acks.send(source_ack(AckAt::End, 99, 7)).unwrap();
+        channels
+            .acks
+            .send(Ack {
+                task: "sink".into(),
+                at: AckAt::End,
+                payload: AckPayload::Sink,
+            })
+            .unwrap();
+        channels.commits.wait_for(|id| *id == 8).await.unwrap();
+        drop(channels);
+        let outcome = running.await.unwrap().unwrap();
+        assert_eq!(outcome.finished, Some(8));
+        assert_eq!(outcome.completed, 3);
+        assert!(Metadata::read(&layout.checkpoint_dir(8)).unwrap().finished);
+        let kept: Vec<u64> = layout
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(kept, [7, 8], "retain = 2");
     }
 }

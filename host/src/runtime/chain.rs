@@ -312,6 +312,7 @@ impl Chain {
             return Ok(());
         };
         let dir = checkpoints.layout.checkpoint_dir(barrier.checkpoint);
+        let started = Instant::now();
         let mut entries = Vec::new();
         for operator in &mut self.operators {
             let relative =
@@ -331,6 +332,14 @@ impl Chain {
                 });
             }
         }
+        // How long the chain stopped processing for the snapshot.
+        tracing::debug!(
+            target: "weir::checkpoint",
+            chain = %self.name,
+            checkpoint = barrier.checkpoint,
+            micros = started.elapsed().as_micros() as u64,
+            "snapshot taken"
+        );
         // A coordinator that is gone has failed, and reports it.
         let _ = checkpoints.acks.send(Ack {
             task: self.name.clone(),
