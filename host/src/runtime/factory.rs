@@ -16,13 +16,29 @@ use super::pipeline::{OperatorFactory, PipelineError};
 use super::stats::OperatorStats;
 use super::wasm_operator::WasmOperator;
 use super::wasm_window::{WasmAggregate, WasmWindowProcess};
+use crate::checkpoint::Layout;
 use crate::config::OperatorConfig;
 use crate::plugin::{Plugin, PluginKind};
-use crate::state::MemoryBackend;
+use crate::state::{BackendKind, open_backend};
 use crate::window::LATE_OUTPUT;
 use crate::window::builtin::Builtins;
 use crate::window::operator::WindowOperator;
 use crate::window::spec::WindowSpec;
+
+/// Where keyed operators keep live state: the `[state]` backend, with working
+/// directories under the pipeline's data directory.
+#[derive(Debug, Clone)]
+pub struct StateDirs {
+    pub backend: BackendKind,
+    pub layout: Layout,
+}
+
+impl StateDirs {
+    /// The working directory of `operator`'s subtask `subtask`.
+    pub fn work_dir(&self, operator: &str, subtask: usize) -> std::path::PathBuf {
+        self.layout.work_dir(operator, subtask)
+    }
+}
 
 /// What the pipeline needs to know about an operator, and how to make its subtasks.
 pub struct BuiltOperator {
@@ -65,7 +81,9 @@ fn operator_error(name: &str, message: impl std::fmt::Display) -> OperatorError 
 pub fn for_plugin(
     operator: &OperatorConfig,
     plugin: &Plugin,
+    state_dir: &StateDirs,
 ) -> Result<BuiltOperator, AssembleError> {
+    let state_dir = state_dir.clone();
     let kind = plugin.kind();
     let mismatch = |message: &str| {
         graph_error(
@@ -89,11 +107,11 @@ pub fn for_plugin(
             }
             Box::new(move |subtask, stats| {
                 let name = &plugin.spec().operator;
-                let state = OperatorState::restore(
-                    Box::new(MemoryBackend::new()),
-                    subtask.key_groups.clone(),
-                )
-                .map_err(|error| operator_error(name, format!("state: {error}")))?;
+                let work_dir = state_dir.work_dir(name, subtask.index);
+                let backend = open_backend(state_dir.backend, &work_dir, None)
+                    .map_err(|error| operator_error(name, format!("state: {error}")))?;
+                let state = OperatorState::restore(backend, subtask.key_groups.clone())
+                    .map_err(|error| operator_error(name, format!("state: {error}")))?;
                 KeyedWasmOperator::new(
                     plugin.clone(),
                     subtask.index,
@@ -101,7 +119,10 @@ pub fn for_plugin(
                     state,
                     stats,
                 )
-                .map(|operator| Box::new(operator) as Box<dyn Operator>)
+                .map(|operator| {
+                    Box::new(operator.with_backend(state_dir.backend, work_dir))
+                        as Box<dyn Operator>
+                })
             })
         }
         (PluginKind::WindowAggregate | PluginKind::WindowProcess, None) => {
@@ -233,5 +254,16 @@ impl<O: Operator> Operator for Counted<O> {
 
     fn on_end(&mut self, out: &mut Emitted) -> Result<(), OperatorError> {
         self.count(out, |inner, out| inner.on_end(out))
+    }
+
+    fn snapshot(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<Option<super::operator::OperatorSnapshot>, OperatorError> {
+        self.inner.snapshot(dir)
+    }
+
+    fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
+        self.inner.restore(dir)
     }
 }

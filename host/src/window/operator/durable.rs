@@ -64,6 +64,9 @@ pub enum WindowStateError {
     /// The state is lent to a window function call that did not give it back.
     #[error("window operator `{operator}`: its state was not given back by a call")]
     Lent { operator: String },
+    /// A call's writes were neither committed nor rolled back.
+    #[error("window operator `{operator}`: a call's state writes are still pending")]
+    Pending { operator: String },
 }
 
 /// What one [`WindowOperator::persist`] wrote.
@@ -132,7 +135,8 @@ impl WindowOperator {
     /// of process functions, which is always current): what a checkpoint snapshots.
     ///
     /// # Errors
-    /// [`WindowStateError::Lent`] if a failed call kept the state.
+    /// [`WindowStateError::Lent`] if a failed call kept the state,
+    /// [`WindowStateError::Pending`] if a call's writes were not settled.
     pub fn backend_mut(&mut self) -> Result<&mut dyn StateBackend, WindowStateError> {
         let operator = &self.name;
         let state = self
@@ -142,7 +146,12 @@ impl WindowOperator {
             .ok_or_else(|| WindowStateError::Lent {
                 operator: operator.clone(),
             })?;
-        Ok(state.backend_mut().as_mut())
+        let backend = state
+            .backend_mut()
+            .ok_or_else(|| WindowStateError::Pending {
+                operator: operator.clone(),
+            })?;
+        Ok(backend.as_mut())
     }
 
     /// A checkpoint of the operator's state into `dir` (which must not exist):
