@@ -1,59 +1,101 @@
-//! The crash test: a keyed pipeline with state and timers over 1 M events, checkpoints
-//! every 200 ms, the `weir` process killed with SIGKILL at random moments (at least 20
-//! times), restarted each time, then run to its end. The committed part files,
-//! concatenated, must be byte-identical to the output of a run without checkpoints or
-//! kills: no event lost, none written twice, every alert (state and timers) the same.
+//! The crash tests: a pipeline over a file of 1 M (or 3 M) events, checkpoints every 200 ms, the `weir`
+//! process killed with SIGKILL at random moments (at least 20 times), restarted each
+//! time, then run to its end. The committed part files, concatenated, must be
+//! byte-identical to the output of a run without checkpoints or kills: no event lost,
+//! none counted or written twice.
 //!
-//! The kill times come from a seed, printed; `WEIR_CRASH_SEED=<seed>` replays it. To
-//! move the test to a window, change `heartbeat_pipeline`'s operator.
+//! Two pipelines, each on both state backends: a keyed Wasm plugin with state and
+//! event-time timers (`heartbeat-monitor`, alerts on a side output), and a sliding
+//! window with built-in aggregates (window accumulators, panes, firing state).
+//!
+//! The kill times come from a seed, printed; `WEIR_CRASH_SEED=<seed>` replays it.
 
 mod checkpoint_support;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use checkpoint_support::{committed, heartbeat_pipeline, run, spawn, write_heartbeats};
+use checkpoint_support::{
+    committed, heartbeat_pipeline, run, spawn, window_pipeline, write_heartbeats,
+};
 
-const EVENTS: u64 = 1_000_000;
+/// Events of the keyed plugin's input (a Wasm call per batch: the slower pipeline).
+const KEYED_EVENTS: u64 = 1_000_000;
+/// Events of the window's input: more, so that the run outlasts 20 kills.
+const WINDOW_EVENTS: u64 = 3_000_000;
 const KILLS: usize = 20;
 /// Killing stops after this long, whatever the count, to bound the test.
 const KILLING_TIME: Duration = Duration::from_secs(75);
 
 #[test]
-fn output_survives_sigkill_at_random_moments_byte_for_byte() {
+fn keyed_state_and_timers_survive_sigkill_on_memory() {
+    crash_test(
+        heartbeat_pipeline,
+        KEYED_EVENTS,
+        &["main", "alerts"],
+        "memory",
+    );
+}
+
+#[test]
+fn keyed_state_and_timers_survive_sigkill_on_rocksdb() {
+    crash_test(
+        heartbeat_pipeline,
+        KEYED_EVENTS,
+        &["main", "alerts"],
+        "rocksdb",
+    );
+}
+
+#[test]
+fn window_aggregates_survive_sigkill_on_memory() {
+    crash_test(window_pipeline, WINDOW_EVENTS, &["main"], "memory");
+}
+
+#[test]
+fn window_aggregates_survive_sigkill_on_rocksdb() {
+    crash_test(window_pipeline, WINDOW_EVENTS, &["main"], "rocksdb");
+}
+
+/// Runs `pipeline` over `events` heartbeats once without checkpoints (the reference), then with checkpoints on
+/// `backend`, killed again and again, and compares each of `outputs` (sinks writing to
+/// `out/<output>`) byte for byte.
+fn crash_test(
+    pipeline: fn(&str, usize, &str) -> String,
+    events: u64,
+    outputs: &[&str],
+    backend: &str,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
-    write_heartbeats(&dir.path().join("in.jsonl"), EVENTS, 1000, 42);
+    write_heartbeats(&dir.path().join("in.jsonl"), events, 1000, 42);
 
     // The reference: no checkpoints, one file per sink.
     let reference = dir.path().join("reference");
     std::fs::create_dir_all(&reference).expect("dir");
-    std::fs::write(
-        reference.join("p.toml"),
-        heartbeat_pipeline("../in.jsonl", 1, "")
-            .replace("out/main", "out/main.jsonl")
-            .replace("out/alerts", "out/alerts.jsonl"),
-    )
-    .expect("write pipeline");
+    let mut plain = pipeline("../in.jsonl", 1, "");
+    for output in outputs {
+        plain = plain.replace(&format!("out/{output}\""), &format!("out/{output}.jsonl\""));
+    }
+    std::fs::write(reference.join("p.toml"), plain).expect("write pipeline");
     let (code, stderr) = run(&reference, &["run", "-q", "p.toml"]);
     assert_eq!(code, 0, "{stderr}");
-    let want_main = std::fs::read(reference.join("out/main.jsonl")).expect("main");
-    let want_alerts = std::fs::read(reference.join("out/alerts.jsonl")).expect("alerts");
-    assert_eq!(
-        want_main.iter().filter(|b| **b == b'\n').count() as u64,
-        EVENTS
-    );
+    let want: Vec<Vec<u8>> = outputs
+        .iter()
+        .map(|output| {
+            std::fs::read(reference.join(format!("out/{output}.jsonl"))).expect("reference")
+        })
+        .collect();
     assert!(
-        want_alerts.len() > 1000,
-        "the plugin alerts: state and timers are exercised"
+        want.iter().all(|bytes| bytes.len() > 10_000),
+        "every output has data, so state is exercised"
     );
 
     // Killed again and again.
     let crashed = dir.path().join("crashed");
     std::fs::create_dir_all(&crashed).expect("dir");
-    std::fs::write(
-        crashed.join("p.toml"),
-        heartbeat_pipeline("../in.jsonl", 1, "[checkpoint]\ninterval_ms = 200\n"),
-    )
-    .expect("write pipeline");
+    let durable = format!("[state]\nbackend = \"{backend}\"\n\n[checkpoint]\ninterval_ms = 200\n");
+    std::fs::write(crashed.join("p.toml"), pipeline("../in.jsonl", 1, &durable))
+        .expect("write pipeline");
     let seed: u64 = std::env::var("WEIR_CRASH_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
@@ -62,31 +104,13 @@ fn output_survives_sigkill_at_random_moments_byte_for_byte() {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |since| since.as_nanos() as u64)
         });
-    println!("crash test seed: {seed} (replay with WEIR_CRASH_SEED={seed})");
-    let mut rng = seed | 1;
-    let mut next_delay = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        // 0.1 to 1.5 s: some kills land in start-up or restore, most mid-stream.
-        Duration::from_millis(100 + rng % 1400)
-    };
+    println!("crash test ({backend}) seed: {seed} (replay with WEIR_CRASH_SEED={seed})");
+    let kills = kill_repeatedly(&crashed, seed);
     let started = Instant::now();
-    let mut kills = 0;
-    while kills < KILLS && started.elapsed() < KILLING_TIME {
-        let mut child = spawn(&crashed, &["run", "-q", "p.toml"]);
-        std::thread::sleep(next_delay());
-        if child.try_wait().expect("wait").is_some() {
-            break; // it finished before the kill
-        }
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-        kills += 1;
-    }
     let (code, stderr) = run(&crashed, &["run", "-q", "p.toml"]);
     assert_eq!(code, 0, "{stderr}");
     println!(
-        "{kills} kills in {:.1} s, then: {stderr}",
+        "{kills} kills, then a last run of {:.1} s: {stderr}",
         started.elapsed().as_secs_f64()
     );
     assert!(
@@ -99,18 +123,75 @@ fn output_survives_sigkill_at_random_moments_byte_for_byte() {
     );
     assert!(stderr.contains("finished; final checkpoint"), "{stderr}");
 
-    let got_main = committed(&crashed.join("out/main"));
-    let got_alerts = committed(&crashed.join("out/alerts"));
-    assert!(
-        got_main == want_main,
-        "main output differs (seed {seed}): {} bytes, want {}",
-        got_main.len(),
-        want_main.len()
-    );
-    assert!(
-        got_alerts == want_alerts,
-        "alerts differ (seed {seed}): {} bytes, want {}",
-        got_alerts.len(),
-        want_alerts.len()
-    );
+    for (output, want) in outputs.iter().zip(&want) {
+        let got = committed(&crashed.join("out").join(output));
+        assert!(
+            got == *want,
+            "{output} differs on {backend} (seed {seed}): {} bytes, want {}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+/// Starts the pipeline in `dir` and kills it with SIGKILL, again and again, until
+/// [`KILLS`] kills or [`KILLING_TIME`]; returns how many kills there were.
+///
+/// One run in four is killed at a random moment of its first 300 ms (start-up,
+/// restore, the first batches); the others once a new checkpoint has completed, plus a
+/// random 0–400 ms, so that every such run makes progress and the next one restores
+/// from a checkpoint, whatever the speed of the machine.
+fn kill_repeatedly(dir: &Path, seed: u64) -> usize {
+    let mut rng = seed | 1;
+    let mut next = move |bound: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound
+    };
+    let started = Instant::now();
+    let mut kills = 0;
+    while kills < KILLS && started.elapsed() < KILLING_TIME {
+        let before = latest_checkpoint(dir);
+        let mut child = spawn(dir, &["run", "-q", "p.toml"]);
+        if next(4) == 0 {
+            std::thread::sleep(Duration::from_millis(next(300)));
+        } else {
+            let waiting = Instant::now();
+            while latest_checkpoint(dir) <= before
+                && waiting.elapsed() < Duration::from_secs(10)
+                && child.try_wait().expect("wait").is_none()
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(next(400)));
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break; // it finished before the kill
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        kills += 1;
+    }
+    kills
+}
+
+/// The id of the newest complete checkpoint (one with `_metadata`) under `dir`'s data
+/// directory, 0 when there is none.
+fn latest_checkpoint(dir: &Path) -> u64 {
+    let Ok(pipelines) = std::fs::read_dir(dir.join(".weir")) else {
+        return 0;
+    };
+    pipelines
+        .flatten()
+        .filter_map(|pipeline| std::fs::read_dir(pipeline.path().join("checkpoints")).ok())
+        .flatten()
+        .flatten()
+        .filter(|checkpoint| checkpoint.path().join("_metadata").exists())
+        .filter_map(|checkpoint| {
+            let name = checkpoint.file_name();
+            name.to_str()?.strip_prefix("chk-")?.parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
 }

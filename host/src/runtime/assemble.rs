@@ -81,7 +81,7 @@ pub async fn assemble_with_plugins(
             }
             OperatorFunction::Builtins(aggregates) => {
                 plugin_names.push(None);
-                factory::for_builtins(operator, aggregates)?
+                factory::for_builtins(operator, aggregates, &state_dirs)?
             }
         };
         operators.push(OperatorSpec {

@@ -14,6 +14,7 @@ use super::keyed_store::OperatorState;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::pipeline::{OperatorFactory, PipelineError};
 use super::stats::OperatorStats;
+use super::subtask::SubtaskInfo;
 use super::wasm_operator::WasmOperator;
 use super::wasm_window::{WasmAggregate, WasmWindowProcess};
 use crate::checkpoint::Layout;
@@ -22,7 +23,7 @@ use crate::plugin::{Plugin, PluginKind};
 use crate::state::{BackendKind, open_backend};
 use crate::window::LATE_OUTPUT;
 use crate::window::builtin::Builtins;
-use crate::window::operator::WindowOperator;
+use crate::window::operator::{WindowDurability, WindowOperator};
 use crate::window::spec::WindowSpec;
 
 /// Where keyed operators keep live state: the `[state]` backend, with working
@@ -37,6 +38,21 @@ impl StateDirs {
     /// The working directory of `operator`'s subtask `subtask`.
     pub fn work_dir(&self, operator: &str, subtask: usize) -> std::path::PathBuf {
         self.layout.work_dir(operator, subtask)
+    }
+
+    /// Where a window operator's `subtask` keeps its state. A window over a stream
+    /// that is not keyed runs as one subtask, which owns every key group.
+    fn window_durability(&self, operator: &str, subtask: &SubtaskInfo) -> WindowDurability {
+        let key_groups = if subtask.key_groups.is_empty() {
+            0..subtask.max_key_groups
+        } else {
+            subtask.key_groups.clone()
+        };
+        WindowDurability {
+            backend: self.backend,
+            work_dir: self.work_dir(operator, subtask.index),
+            key_groups,
+        }
     }
 }
 
@@ -143,7 +159,9 @@ pub fn for_plugin(
                 let window =
                     WindowOperator::aggregate(&name, spec, Box::new(function), identity.clone())
                         .map_err(|error| operator_error(&name, error))?
-                        .with_max_key_groups(subtask.max_key_groups);
+                        .with_max_key_groups(subtask.max_key_groups)
+                        .with_durability(state_dir.window_durability(&name, &subtask))
+                        .map_err(|error| operator_error(&name, error))?;
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -157,7 +175,9 @@ pub fn for_plugin(
                 let window =
                     WindowOperator::process(&name, spec, Box::new(function), identity.clone())
                         .map_err(|error| operator_error(&name, error))?
-                        .with_max_key_groups(subtask.max_key_groups);
+                        .with_max_key_groups(subtask.max_key_groups)
+                        .with_durability(state_dir.window_durability(&name, &subtask))
+                        .map_err(|error| operator_error(&name, error))?;
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -176,7 +196,9 @@ pub fn for_plugin(
 pub fn for_builtins(
     operator: &OperatorConfig,
     aggregates: &[String],
+    state_dir: &StateDirs,
 ) -> Result<BuiltOperator, AssembleError> {
+    let state_dir = state_dir.clone();
     let spec: WindowSpec = operator.window.ok_or_else(|| {
         graph_error(
             operator,
@@ -193,7 +215,9 @@ pub fn for_builtins(
             let builtins = Builtins::parse(&list).map_err(|error| operator_error(&name, error))?;
             let window = WindowOperator::builtin(&name, spec, builtins)
                 .map_err(|error| operator_error(&name, error))?
-                .with_max_key_groups(subtask.max_key_groups);
+                .with_max_key_groups(subtask.max_key_groups)
+                .with_durability(state_dir.window_durability(&name, &subtask))
+                .map_err(|error| operator_error(&name, error))?;
             Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
         }),
     })

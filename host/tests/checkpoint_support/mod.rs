@@ -143,6 +143,39 @@ from = "silent.alerts"
     )
 }
 
+/// A pipeline over `input` (heartbeats, as [`write_heartbeats`] writes them) through a
+/// sliding event-time window per device (3 s every 1 s, so panes are shared) with
+/// built-in aggregates, into `main`; `extra` is appended (e.g. `[checkpoint]`,
+/// `[state]`).
+pub fn window_pipeline(input: &str, parallelism: usize, extra: &str) -> String {
+    format!(
+        r#"name = "heartbeat-windows"
+
+[source]
+type = "file"
+path = "{input}"
+[source.event_time]
+field = "ts"
+watermark_delay_ms = 200
+
+[[operator]]
+name = "per-device"
+key_by = "device"
+parallelism = {parallelism}
+aggregate = ["count", "sum(n) as n_sum", "max(n) as n_max"]
+[operator.window]
+type = "sliding"
+size_ms = 3000
+slide_ms = 1000
+
+[[sink]]
+type = "file"
+path = "out/main"
+{extra}
+"#
+    )
+}
+
 /// The committed parts of `dir`, concatenated in checkpoint order.
 pub fn committed(dir: &Path) -> Vec<u8> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -120,9 +120,24 @@ impl WindowOperator {
         mut self,
         backend: Box<dyn StateBackend>,
     ) -> Result<Self, WindowStateError> {
+        self.set_backend(backend)?;
+        Ok(self)
+    }
+
+    /// [`WindowOperator::with_backend`] in place.
+    pub(super) fn set_backend(
+        &mut self,
+        backend: Box<dyn StateBackend>,
+    ) -> Result<(), WindowStateError> {
         let state = open_state(backend).map_err(|source| self.state_error(source))?;
         self.durable.state = Some(Box::new(state));
-        Ok(self)
+        Ok(())
+    }
+
+    /// Closes the backend (a RocksDB instance releases its working directory); the
+    /// operator has no state until [`WindowOperator::set_backend`].
+    pub(super) fn release_backend(&mut self) {
+        self.durable.state = None;
     }
 
     /// Places keys in `max_key_groups` key groups (the pipeline's; 128 by default).
@@ -311,7 +326,7 @@ impl WindowOperator {
         }
     }
 
-    fn state_error(&self, source: StateError) -> WindowStateError {
+    pub(super) fn state_error(&self, source: StateError) -> WindowStateError {
         WindowStateError::State {
             operator: self.name.clone(),
             source,
