@@ -30,10 +30,11 @@ fn join(mut a: Out, b: Out) -> Out {
     a
 }
 
-/// Runs `steps` with a checkpoint after `first` steps (persisted once before, after
-/// `early` steps, so the second persist writes only changes) and a restore into a
-/// fresh operator from the snapshot.
+/// Runs `steps` on `backend` with a checkpoint after `first` steps (persisted once
+/// before, after `early` steps, so the second persist writes only changes) and a
+/// restore into a fresh operator from the snapshot.
 fn run_with_restore(
+    backend: BackendKind,
     process: bool,
     spec: WindowSpec,
     steps: &[Step],
@@ -43,7 +44,10 @@ fn run_with_restore(
 ) -> Result<Out, TestCaseError> {
     let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
     let dir = tempfile::tempdir().map_err(|e| fail(&e))?;
-    let mut before = fresh(process, spec);
+    let working = open_backend(backend, &dir.path().join("before"), None).map_err(|e| fail(&e))?;
+    let mut before = fresh(process, spec)
+        .with_backend(working)
+        .map_err(|e| fail(&e))?;
     let head = drive_cut(&mut before, &steps[..early], cuts).map_err(|e| fail(&e))?;
     before.persist().map_err(|e| fail(&e))?;
     let middle = drive_cut(&mut before, &steps[early..first], cuts).map_err(|e| fail(&e))?;
@@ -55,10 +59,10 @@ fn run_with_restore(
         .snapshot_to(&snapshot)
         .map_err(|e| fail(&e))?;
     drop(before);
-    let backend =
-        open_backend(BackendKind::Memory, dir.path(), Some(&snapshot)).map_err(|e| fail(&e))?;
+    let restored =
+        open_backend(backend, &dir.path().join("after"), Some(&snapshot)).map_err(|e| fail(&e))?;
     let mut after = fresh(process, spec)
-        .with_backend(backend)
+        .with_backend(restored)
         .map_err(|e| fail(&e))?;
     after.restore(0..128).map_err(|e| fail(&e))?;
     let tail = drive_cut(&mut after, &steps[first..], cuts).map_err(|e| fail(&e))?;
@@ -79,7 +83,28 @@ proptest! {
         let (early, first) = (a.min(b), a.max(b));
         let straight = drive_cut(&mut fresh(process, spec), &steps, &cuts)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let restored = run_with_restore(process, spec, &steps, &cuts, early, first)?;
+        let restored =
+            run_with_restore(BackendKind::Memory, process, spec, &steps, &cuts, early, first)?;
+        prop_assert_eq!(restored, straight);
+    }
+}
+
+proptest! {
+    // Each case opens two RocksDB instances: fewer cases, the same law.
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// Law 1 of `operator::durable` on RocksDB.
+    #[test]
+    fn a_restore_anywhere_gives_the_straight_output_on_rocksdb(
+        spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
+        at in any::<(prop::sample::Index, prop::sample::Index)>(),
+    ) {
+        let (a, b) = (at.0.index(steps.len() + 1), at.1.index(steps.len() + 1));
+        let (early, first) = (a.min(b), a.max(b));
+        let straight = drive_cut(&mut fresh(process, spec), &steps, &cuts)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let restored =
+            run_with_restore(BackendKind::RocksDb, process, spec, &steps, &cuts, early, first)?;
         prop_assert_eq!(restored, straight);
     }
 }
