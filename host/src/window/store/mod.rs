@@ -555,4 +555,37 @@ mod tests {
         );
         assert_eq!(store.len(), 1);
     }
+
+    #[test]
+    fn panes_live_in_their_own_lane_in_order() {
+        let mut store = WindowStore::with_panes(10);
+        let a = store.intern(Some(b"a"));
+        // Panes of 10 and windows of 30, interleaved by arrival.
+        for start in [20, 0, 10, 30] {
+            store.get_or_insert(a, Window::new(start, start + 10));
+            store.get_or_insert(a, Window::new(start, start + 30));
+        }
+        let panes: Vec<i64> = store.panes(a, 10..40).map(|(ns, _)| ns.start).collect();
+        assert_eq!(panes, [10, 20, 30], "one contiguous run, windows left out");
+        let windows: Vec<i64> = store.range(a, 0..40).map(|(ns, _)| ns.start).collect();
+        assert_eq!(windows, [0, 10, 20, 30], "panes left out");
+        assert_eq!(
+            store.last(a, true).map(|(ns, _)| ns),
+            Some(Window::new(30, 40))
+        );
+        assert_eq!(
+            store.last(a, false).map(|(ns, _)| ns),
+            Some(Window::new(30, 60))
+        );
+        assert_eq!(store.entries(a).count(), 8);
+        let pane = store.find(a, Window::new(0, 10)).expect("present");
+        let window = store.find(a, Window::new(0, 30)).expect("present");
+        assert_ne!(pane, window);
+        assert!(!store.get_or_insert(a, Window::new(30, 40)).1);
+        store.remove(pane);
+        store.remove(window);
+        assert_eq!(store.find(a, Window::new(0, 10)), None);
+        assert_eq!(store.panes(a, i64::MIN..i64::MAX).count(), 3);
+        assert_eq!(store.len(), 6);
+    }
 }
