@@ -66,19 +66,12 @@ impl WindowOperator {
         pane_ms: i64,
         size: i64,
     ) -> (Option<i64>, Option<i64>) {
-        let (mut pane, mut window) = (None, None);
-        for (ns, _) in self.store.entries(key).rev() {
-            let len = ns.end.saturating_sub(ns.start);
-            if len == pane_ms && pane.is_none() {
-                pane = Some(ns.start);
-            }
-            if len == size && window.is_none() {
-                window = Some(ns.start);
-            }
-            if pane.is_some() && window.is_some() {
-                break;
-            }
-        }
+        // Windows one pane long live in the pane lane (they are their own pane).
+        let pane = self.store.last(key, true).map(|(ns, _)| ns.start);
+        let window = match size == pane_ms {
+            true => pane,
+            false => self.store.last(key, false).map(|(ns, _)| ns.start),
+        };
         (pane, window)
     }
 

@@ -241,7 +241,7 @@ impl WindowOperator {
     /// # Errors
     /// When the backend fails or holds damaged window state.
     pub fn restore(&mut self, key_groups: Range<KeyGroup>) -> Result<(), WindowStateError> {
-        self.store = WindowStore::default();
+        self.store = WindowStore::with_panes(self.store.pane_len());
         self.dirty.clear();
         let operator = self.name.clone();
         let error = |source| WindowStateError::State {

@@ -53,15 +53,11 @@ impl WindowOperator {
             _ => None,
         };
         let store = &self.store;
-        let pane_ids = move |pane: i64| {
-            store
-                .range(key, ns.start..ns.end)
-                .filter(move |(n, _)| n.end <= ns.end && n.end.saturating_sub(n.start) == pane)
-                .map(|(_, id)| id)
-        };
+        // Panes are aligned with the windows: those that start in a window end in it.
+        let pane_ids = move || store.panes(key, ns.start..ns.end).map(|(_, id)| id);
         match (&self.function, panes) {
-            (WindowFunction::Aggregate(_), Some(pane)) => {
-                let accs = pane_ids(pane).map(|id| &store.entry(id).acc[..]);
+            (WindowFunction::Aggregate(_), Some(_)) => {
+                let accs = pane_ids().map(|id| &store.entry(id).acc[..]);
                 self.firing.push_group(accs);
             }
             (WindowFunction::Aggregate(_), None) => {
@@ -69,7 +65,7 @@ impl WindowOperator {
             }
             (WindowFunction::Process(_), _) => {
                 let buffers: Vec<&EventBuffer> = match panes {
-                    Some(pane) => pane_ids(pane)
+                    Some(_) => pane_ids()
                         .filter_map(|id| store.entry(id).events.as_deref())
                         .collect(),
                     None => store.entry(id).events.as_deref().into_iter().collect(),

@@ -189,6 +189,10 @@ impl WindowOperator {
         plugin: String,
     ) -> Result<Self, String> {
         let kind = spec.validate()?;
+        let pane_len = match kind {
+            WindowKind::Sliding { pane_ms, .. } => pane_ms,
+            _ => 0,
+        };
         Ok(WindowOperator {
             origin: Origin::Operator {
                 operator: name.clone(),
@@ -198,7 +202,7 @@ impl WindowOperator {
             spec,
             kind,
             function,
-            store: WindowStore::default(),
+            store: WindowStore::with_panes(pane_len),
             watermark: Timestamp::MIN,
             next_seq: 1,
             last_seq: 0,

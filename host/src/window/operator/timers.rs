@@ -128,15 +128,11 @@ impl WindowOperator {
             assigner: WindowAssigner::Sliding { slide, .. },
             pane_ms,
         } = self.kind
+            && ns.end.saturating_sub(ns.start) != pane_ms
         {
             let first_slide = ns.start..ns.start.saturating_add(slide).min(ns.end);
             let mut panes = std::mem::take(&mut self.due_ids);
-            panes.extend(
-                self.store
-                    .range(key, first_slide)
-                    .filter(|(n, _)| n.end.saturating_sub(n.start) == pane_ms && n.end <= ns.end)
-                    .map(|(_, id)| id),
-            );
+            panes.extend(self.store.panes(key, first_slide).map(|(_, id)| id));
             for pane in panes.drain(..) {
                 self.store.remove(pane);
             }
@@ -205,10 +201,9 @@ impl WindowOperator {
             return false;
         }
         match self.kind {
-            WindowKind::Sliding { pane_ms, .. } => self
+            WindowKind::Sliding { .. } => self
                 .store
-                .range(entry.key, entry.ns.start..entry.ns.end)
-                .filter(|(n, _)| n.end.saturating_sub(n.start) == pane_ms)
+                .panes(entry.key, entry.ns.start..entry.ns.end)
                 .any(|(_, pane)| self.store.entry(pane).stats.last_seq > state.fired_seq),
             _ => entry.stats.last_seq > state.fired_seq,
         }

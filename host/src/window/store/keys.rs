@@ -19,9 +19,19 @@ pub(super) struct KeySlot {
     /// The key's entries: (namespace, id), sorted by namespace (`Window` order: start,
     /// then end), no duplicates.
     pub(super) entries: VecDeque<(Window, EntryId)>,
+    /// The key's panes (namespaces of the store's pane length), kept apart from the
+    /// windows so that a window finds its panes as one contiguous run; same order.
+    pub(super) panes: VecDeque<(Window, EntryId)>,
     pub(super) live: bool,
     /// On the list of keys to forget at the next sweep.
     idle: bool,
+}
+
+impl KeySlot {
+    /// Holds no entries (windows or panes).
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.panes.is_empty()
+    }
 }
 
 #[derive(Debug)]
@@ -40,6 +50,7 @@ impl Default for KeyTable {
             slots: vec![KeySlot {
                 key: None,
                 entries: VecDeque::new(),
+                panes: VecDeque::new(),
                 live: true,
                 idle: false,
             }],
@@ -68,6 +79,7 @@ impl KeyTable {
                 self.slots.push(KeySlot {
                     key: Some(boxed.clone()),
                     entries: VecDeque::new(),
+                    panes: VecDeque::new(),
                     live: true,
                     idle: false,
                 });
@@ -88,7 +100,7 @@ impl KeyTable {
         let Some(slot) = self.slots.get_mut(id as usize) else {
             return;
         };
-        if !slot.live || slot.idle || !slot.entries.is_empty() {
+        if !slot.live || slot.idle || !slot.is_empty() {
             return;
         }
         slot.idle = true;
@@ -103,7 +115,7 @@ impl KeyTable {
         for id in std::mem::take(&mut self.idle) {
             let slot = &mut self.slots[id as usize];
             slot.idle = false;
-            if !slot.live || !slot.entries.is_empty() {
+            if !slot.live || !slot.is_empty() {
                 continue;
             }
             slot.live = false;

@@ -10,11 +10,15 @@
 //! Today everything is in memory. Entries live in a slab and are named by an
 //! [`EntryId`] while they are in the store, so the operator reaches the entries a
 //! batch touches, and the entries a timer names, without searching again. Each
-//! interned key keeps its (namespace, id) pairs sorted in a small deque: a handful for
-//! tumbling windows, panes and windows for sliding ones.
+//! interned key keeps its (namespace, id) pairs sorted in small deques: a handful for
+//! tumbling windows; for sliding ones, a store made [`WindowStore::with_panes`] keeps
+//! panes (namespaces of the pane length) in a lane of their own, so that a window's
+//! panes are one contiguous run ([`WindowStore::panes`]) and neither lane is searched
+//! past the other's entries.
 //!
 //! Laws:
-//! - a key's entries are sorted by namespace and unique;
+//! - a key's entries are sorted by namespace and unique, in each lane (panes, and the
+//!   rest);
 //! - an id names one entry from [`WindowStore::get_or_insert`] (or
 //!   [`WindowStore::insert`]) until [`WindowStore::remove`]; a [`Handle`] taken
 //!   meanwhile stays current until then, and never again ([`WindowStore::current`]);
@@ -46,6 +50,7 @@ mod entry;
 mod index;
 mod keys;
 
+use std::collections::VecDeque;
 use std::ops::Range;
 
 pub use acc::AccBytes;
@@ -86,9 +91,47 @@ pub struct WindowStore {
     changes: Vec<EntryId>,
     /// Persisted entries removed since the last `take_changes`: (key, namespace).
     removed: Vec<(Option<Box<[u8]>>, Window)>,
+    /// Length of the namespaces kept in the pane lane (0: no pane lane).
+    pane_len: i64,
 }
 
 impl WindowStore {
+    /// An empty store that keeps namespaces `pane_len` long (panes of sliding windows)
+    /// in a lane of their own (see [`WindowStore::panes`]); `0`: one lane.
+    pub fn with_panes(pane_len: i64) -> Self {
+        WindowStore {
+            pane_len: pane_len.max(0),
+            ..WindowStore::default()
+        }
+    }
+
+    /// The length of the namespaces kept in the pane lane (0: none).
+    pub fn pane_len(&self) -> i64 {
+        self.pane_len
+    }
+
+    /// The lane of `key` that holds (or would hold) namespace `ns`.
+    fn lane(&self, key: KeyId, ns: Window) -> Option<&VecDeque<(Window, EntryId)>> {
+        let slot = self.keys.slots.get(key as usize)?;
+        Some(match self.is_pane(ns) {
+            true => &slot.panes,
+            false => &slot.entries,
+        })
+    }
+
+    fn lane_mut(&mut self, key: KeyId, ns: Window) -> Option<&mut VecDeque<(Window, EntryId)>> {
+        let pane = self.is_pane(ns);
+        let slot = self.keys.slots.get_mut(key as usize)?;
+        Some(match pane {
+            true => &mut slot.panes,
+            false => &mut slot.entries,
+        })
+    }
+
+    fn is_pane(&self, ns: Window) -> bool {
+        self.pane_len > 0 && ns.end.saturating_sub(ns.start) == self.pane_len
+    }
+
     /// The id of `key` (`None`: the "no key" set, [`NO_KEY`]), interning it if new.
     pub fn intern(&mut self, key: Option<&[u8]>) -> KeyId {
         self.keys.intern(key)
@@ -134,7 +177,7 @@ impl WindowStore {
 
     /// The id of (key, ns), if attached.
     pub fn find(&self, key: KeyId, ns: Window) -> Option<EntryId> {
-        let entries = &self.keys.slots.get(key as usize)?.entries;
+        let entries = self.lane(key, ns)?;
         let at = entries.binary_search_by(|(n, _)| n.cmp(&ns)).ok()?;
         entries.get(at).map(|(_, id)| *id)
     }
@@ -190,18 +233,23 @@ impl WindowStore {
     /// # Panics
     /// If `key` was not returned by [`WindowStore::intern`].
     pub fn get_or_insert(&mut self, key: KeyId, ns: Window) -> (EntryId, bool) {
-        let entries = &self.keys.slots[key as usize].entries;
+        let Some(entries) = self.lane(key, ns) else {
+            panic!("key {key} was not interned");
+        };
         // Fast path: new windows mostly come after a key's last one.
         let at = match entries.back() {
             Some((last, _)) if *last < ns => Err(entries.len()),
+            Some((last, id)) if *last == ns => return (*id, false),
             None => Err(0),
             _ => entries.binary_search_by(|(n, _)| n.cmp(&ns)),
         };
         match at {
-            Ok(at) => (self.keys.slots[key as usize].entries[at].1, false),
+            Ok(at) => (entries[at].1, false),
             Err(at) => {
                 let id = self.allocate(key, ns);
-                self.keys.slots[key as usize].entries.insert(at, (ns, id));
+                if let Some(entries) = self.lane_mut(key, ns) {
+                    entries.insert(at, (ns, id));
+                }
                 (id, true)
             }
         }
@@ -224,13 +272,16 @@ impl WindowStore {
             return;
         };
         let (key, ns) = (slot.entry.key, slot.entry.ns);
-        let Some(key_slot) = self.keys.slots.get_mut(key as usize) else {
+        let Some(entries) = self.lane_mut(key, ns) else {
             return;
         };
-        if let Ok(at) = key_slot.entries.binary_search_by(|(n, _)| n.cmp(&ns))
-            && key_slot.entries[at].1 == id
+        // Fast path: purges mostly take a key's first entry.
+        if entries.front() == Some(&(ns, id)) {
+            entries.pop_front();
+        } else if let Ok(at) = entries.binary_search_by(|(n, _)| n.cmp(&ns))
+            && entries[at].1 == id
         {
-            key_slot.entries.remove(at);
+            entries.remove(at);
         }
     }
 
@@ -240,10 +291,10 @@ impl WindowStore {
             return;
         };
         let (key, ns) = (slot.entry.key, slot.entry.ns);
-        if let Some(key_slot) = self.keys.slots.get_mut(key as usize)
-            && let Err(at) = key_slot.entries.binary_search_by(|(n, _)| n.cmp(&ns))
+        if let Some(entries) = self.lane_mut(key, ns)
+            && let Err(at) = entries.binary_search_by(|(n, _)| n.cmp(&ns))
         {
-            key_slot.entries.insert(at, (ns, id));
+            entries.insert(at, (ns, id));
         }
     }
 
@@ -269,32 +320,45 @@ impl WindowStore {
         }
     }
 
-    /// The entries of `key` whose namespace starts in `starts`, in namespace order.
+    /// The entries of `key` outside the pane lane whose namespace starts in `starts`,
+    /// in namespace order.
     pub fn range(
         &self,
         key: KeyId,
         starts: Range<i64>,
     ) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
         let entries = self.keys.slots.get(key as usize).map(|slot| &slot.entries);
-        let (from, to) = entries.map_or((0, 0), |entries| {
-            (
-                entries.partition_point(|(n, _)| n.start < starts.start),
-                entries.partition_point(|(n, _)| n.start < starts.end),
-            )
-        });
-        entries
-            .into_iter()
-            .flat_map(move |e| e.range(from..to))
-            .copied()
+        lane_range(entries, starts)
     }
 
-    /// Every entry of `key`, in namespace order.
+    /// The panes of `key` (entries of the pane lane) that start in `starts`, in
+    /// namespace order; none for a store without a pane lane.
+    pub fn panes(
+        &self,
+        key: KeyId,
+        starts: Range<i64>,
+    ) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
+        let panes = self.keys.slots.get(key as usize).map(|slot| &slot.panes);
+        lane_range(panes, starts)
+    }
+
+    /// The newest (last) entry of `key` in the pane lane (`pane`) or in the other one.
+    pub fn last(&self, key: KeyId, pane: bool) -> Option<(Window, EntryId)> {
+        let slot = self.keys.slots.get(key as usize)?;
+        match pane {
+            true => slot.panes.back().copied(),
+            false => slot.entries.back().copied(),
+        }
+    }
+
+    /// Every entry of `key`: the lane of other entries, then the pane lane, each in
+    /// namespace order.
     pub fn entries(&self, key: KeyId) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
         self.keys
             .slots
             .get(key as usize)
             .into_iter()
-            .flat_map(|slot| slot.entries.iter())
+            .flat_map(|slot| slot.entries.iter().chain(slot.panes.iter()))
             .copied()
     }
 
@@ -304,7 +368,7 @@ impl WindowStore {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, slot)| !slot.entries.is_empty())
+            .filter(|(_, slot)| !slot.is_empty())
             .map(|(id, _)| id as KeyId)
     }
 
@@ -416,6 +480,24 @@ impl WindowStore {
     }
 }
 
+/// The entries of `lane` whose namespace starts in `starts`, in namespace order.
+fn lane_range(
+    lane: Option<&VecDeque<(Window, EntryId)>>,
+    starts: Range<i64>,
+) -> impl DoubleEndedIterator<Item = (Window, EntryId)> + '_ {
+    let (from, to) = lane.map_or((0, 0), |entries| {
+        // Fast path: a range from before the first entry.
+        let from = match entries.front() {
+            Some((first, _)) if first.start >= starts.start => 0,
+            _ => entries.partition_point(|(n, _)| n.start < starts.start),
+        };
+        (from, entries.partition_point(|(n, _)| n.start < starts.end))
+    });
+    lane.into_iter()
+        .flat_map(move |e| e.range(from..to))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,5 +554,38 @@ mod tests {
             "a reused slot has a new generation"
         );
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn panes_live_in_their_own_lane_in_order() {
+        let mut store = WindowStore::with_panes(10);
+        let a = store.intern(Some(b"a"));
+        // Panes of 10 and windows of 30, interleaved by arrival.
+        for start in [20, 0, 10, 30] {
+            store.get_or_insert(a, Window::new(start, start + 10));
+            store.get_or_insert(a, Window::new(start, start + 30));
+        }
+        let panes: Vec<i64> = store.panes(a, 10..40).map(|(ns, _)| ns.start).collect();
+        assert_eq!(panes, [10, 20, 30], "one contiguous run, windows left out");
+        let windows: Vec<i64> = store.range(a, 0..40).map(|(ns, _)| ns.start).collect();
+        assert_eq!(windows, [0, 10, 20, 30], "panes left out");
+        assert_eq!(
+            store.last(a, true).map(|(ns, _)| ns),
+            Some(Window::new(30, 40))
+        );
+        assert_eq!(
+            store.last(a, false).map(|(ns, _)| ns),
+            Some(Window::new(30, 60))
+        );
+        assert_eq!(store.entries(a).count(), 8);
+        let pane = store.find(a, Window::new(0, 10)).expect("present");
+        let window = store.find(a, Window::new(0, 30)).expect("present");
+        assert_ne!(pane, window);
+        assert!(!store.get_or_insert(a, Window::new(30, 40)).1);
+        store.remove(pane);
+        store.remove(window);
+        assert_eq!(store.find(a, Window::new(0, 10)), None);
+        assert_eq!(store.panes(a, i64::MIN..i64::MAX).count(), 3);
+        assert_eq!(store.len(), 6);
     }
 }
