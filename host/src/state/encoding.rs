@@ -41,6 +41,7 @@
 
 use weir_batch::Timestamp;
 
+use super::reader::{ByteReader, put_field};
 use super::{KeyGroup, StateError, TimeDomain};
 
 /// Largest key, namespace or map key, in bytes (64 KiB).
@@ -90,7 +91,7 @@ pub fn state_group_prefix(out: &mut Vec<u8>, key_group: KeyGroup) {
 pub fn key_prefix(out: &mut Vec<u8>, key_group: KeyGroup, key: &[u8]) -> Result<(), StateError> {
     StateError::check_len("key", key.len(), MAX_KEY_LEN)?;
     state_group_prefix(out, key_group);
-    put_u32_field(out, key);
+    put_field(out, key);
     Ok(())
 }
 
@@ -107,7 +108,7 @@ pub fn namespace_prefix(
 ) -> Result<(), StateError> {
     StateError::check_len("namespace", namespace.len(), MAX_KEY_LEN)?;
     key_prefix(out, key_group, key)?;
-    put_u32_field(out, namespace);
+    put_field(out, namespace);
     Ok(())
 }
 
@@ -188,8 +189,8 @@ pub fn timer_key(
     StateError::check_len("namespace", namespace.len(), MAX_KEY_LEN)?;
     timer_domain_prefix(out, key_group, domain);
     out.extend_from_slice(&encode_time(at));
-    put_u32_field(out, key);
-    put_u32_field(out, namespace);
+    put_field(out, key);
+    put_field(out, namespace);
     Ok(())
 }
 
@@ -245,13 +246,13 @@ pub struct TimerKey<'a> {
 /// # Errors
 /// [`StateError::Corrupt`] when `bytes` is not a state entry key.
 pub fn decode_state_key(bytes: &[u8]) -> Result<StateKey<'_>, StateError> {
-    let mut reader = Reader(bytes);
+    let mut reader = ByteReader::new(bytes, "truncated key", "trailing bytes after a timer key");
     let key_group = reader.u16()?;
     if reader.u8()? != STATE_TAG {
         return Err(corrupt("not a state entry key"));
     }
-    let key = reader.u32_field()?;
-    let namespace = reader.u32_field()?;
+    let key = reader.field()?;
+    let namespace = reader.field()?;
     let name_len = usize::from(reader.u16()?);
     let name = std::str::from_utf8(reader.take(name_len)?)
         .map_err(|_| corrupt("state name is not UTF-8"))?;
@@ -260,7 +261,7 @@ pub fn decode_state_key(bytes: &[u8]) -> Result<StateKey<'_>, StateError> {
         key,
         namespace,
         name,
-        user_key: reader.0,
+        user_key: reader.rest(),
     })
 }
 
@@ -269,7 +270,7 @@ pub fn decode_state_key(bytes: &[u8]) -> Result<StateKey<'_>, StateError> {
 /// # Errors
 /// [`StateError::Corrupt`] when `bytes` is not a timer key.
 pub fn decode_timer_key(bytes: &[u8]) -> Result<TimerKey<'_>, StateError> {
-    let mut reader = Reader(bytes);
+    let mut reader = ByteReader::new(bytes, "truncated key", "trailing bytes after a timer key");
     let key_group = reader.u16()?;
     if reader.u8()? != TIMER_TAG {
         return Err(corrupt("not a timer key"));
@@ -280,11 +281,9 @@ pub fn decode_timer_key(bytes: &[u8]) -> Result<TimerKey<'_>, StateError> {
         _ => return Err(corrupt("unknown time domain")),
     };
     let at = decode_time(reader.array()?);
-    let key = reader.u32_field()?;
-    let namespace = reader.u32_field()?;
-    if !reader.0.is_empty() {
-        return Err(corrupt("trailing bytes after a timer key"));
-    }
+    let key = reader.field()?;
+    let namespace = reader.field()?;
+    reader.end()?;
     Ok(TimerKey {
         key_group,
         domain,
@@ -301,48 +300,8 @@ fn domain_byte(domain: TimeDomain) -> u8 {
     }
 }
 
-/// Appends `field` behind its length. Callers have checked the length against
-/// [`MAX_KEY_LEN`], so it fits in a u32.
-fn put_u32_field(out: &mut Vec<u8>, field: &[u8]) {
-    out.extend_from_slice(&(field.len() as u32).to_be_bytes());
-    out.extend_from_slice(field);
-}
-
 fn corrupt(reason: &'static str) -> StateError {
     StateError::Corrupt { reason }
-}
-
-/// Reads fields off the front of an encoded key.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], StateError> {
-        if self.0.len() < len {
-            return Err(corrupt("truncated key"));
-        }
-        let (head, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], StateError> {
-        let mut array = [0; N];
-        array.copy_from_slice(self.take(N)?);
-        Ok(array)
-    }
-
-    fn u8(&mut self) -> Result<u8, StateError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, StateError> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32_field(&mut self) -> Result<&'a [u8], StateError> {
-        let len = u32::from_be_bytes(self.array()?);
-        self.take(usize::try_from(len).map_err(|_| corrupt("field length"))?)
-    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub mod key_group;
 pub mod keyed;
 pub mod memory;
 pub mod open;
+pub(crate) mod reader;
 pub mod rocksdb;
 pub mod snapshot_file;
 pub mod subtask;

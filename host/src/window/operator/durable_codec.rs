@@ -28,6 +28,7 @@ use super::WindowCounters;
 use crate::state::encoding::{
     MAX_KEY_LEN, OPERATOR_AREA, WINDOW_TAG, decode_time, window_group_prefix, window_namespace,
 };
+use crate::state::reader::{ByteReader, put_field};
 use crate::state::{KeyGroup, StateError};
 use crate::window::Window;
 use crate::window::store::{Entry, EventBuffer, KeyId, SlotStats, WindowState};
@@ -66,7 +67,11 @@ pub(super) fn entry_key(
 /// # Errors
 /// [`StateError::Corrupt`] when `bytes` is not a window entry key.
 pub(super) fn decode_entry_key(bytes: &[u8]) -> Result<(Option<&[u8]>, Window), StateError> {
-    let mut r = Reader(bytes);
+    let mut r = ByteReader::new(
+        bytes,
+        "truncated window entry",
+        "trailing bytes after a window entry",
+    );
     r.take(2)?;
     if r.u8()? != WINDOW_TAG {
         return Err(corrupt("not a window entry key"));
@@ -125,7 +130,11 @@ pub(super) fn encode_entry(out: &mut Vec<u8>, entry: &Entry) {
 /// # Errors
 /// [`StateError::Corrupt`] when `bytes` is not an entry value of this version.
 pub(super) fn decode_entry(key: KeyId, ns: Window, bytes: &[u8]) -> Result<Entry, StateError> {
-    let mut r = Reader(bytes);
+    let mut r = ByteReader::new(
+        bytes,
+        "truncated window entry",
+        "trailing bytes after a window entry",
+    );
     if r.u8()? != VERSION {
         return Err(corrupt("unknown window entry version"));
     }
@@ -199,7 +208,11 @@ impl Scalars {
     /// # Errors
     /// [`StateError::Corrupt`] when `bytes` is not a scalars record of this version.
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
-        let mut r = Reader(bytes);
+        let mut r = ByteReader::new(
+            bytes,
+            "truncated window entry",
+            "trailing bytes after a window entry",
+        );
         if r.u8()? != VERSION {
             return Err(corrupt("unknown window scalars version"));
         }
@@ -225,67 +238,8 @@ impl Scalars {
     }
 }
 
-/// Appends `field` behind its u32 length (entries stay far below 4 GiB: keys are
-/// checked, values are events and accumulators the operator already holds).
-fn put_field(out: &mut Vec<u8>, field: &[u8]) {
-    out.extend_from_slice(&(field.len() as u32).to_be_bytes());
-    out.extend_from_slice(field);
-}
-
 fn corrupt(reason: &'static str) -> StateError {
     StateError::Corrupt { reason }
-}
-
-/// Reads fields off the front of stored bytes; every length is checked.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], StateError> {
-        if self.0.len() < len {
-            return Err(corrupt("truncated window entry"));
-        }
-        let (head, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], StateError> {
-        let mut array = [0; N];
-        array.copy_from_slice(self.take(N)?);
-        Ok(array)
-    }
-
-    fn u8(&mut self) -> Result<u8, StateError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn flag(&mut self) -> Result<bool, StateError> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(corrupt("bad flag in a window entry")),
-        }
-    }
-
-    fn u64(&mut self) -> Result<u64, StateError> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-
-    fn i64(&mut self) -> Result<i64, StateError> {
-        Ok(i64::from_be_bytes(self.array()?))
-    }
-
-    fn field(&mut self) -> Result<&'a [u8], StateError> {
-        let len = u32::from_be_bytes(self.array()?);
-        self.take(usize::try_from(len).map_err(|_| corrupt("field length"))?)
-    }
-
-    fn end(&self) -> Result<(), StateError> {
-        match self.0.is_empty() {
-            true => Ok(()),
-            false => Err(corrupt("trailing bytes after a window entry")),
-        }
-    }
 }
 
 #[cfg(test)]
