@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CLIP_GRADIENT;
+use super::glm::Glm;
 
 /// Linear regression trained one row at a time by SGD on the squared loss
 /// `(p - y)²`, whose gradient is `2·(p - y)` (river's convention, as in Vowpal Wabbit
 /// and PyTorch): weights start at zero, move at `learning_rate` (river's default 0.01),
 /// the intercept at `intercept_rate` (0.01); gradients are clipped to
-/// ±[`CLIP_GRADIENT`].
+/// ±[`CLIP_GRADIENT`](super::CLIP_GRADIENT).
 ///
 /// ```
 /// use weir_sdk::learn::LinearRegression;
@@ -22,59 +22,46 @@ use super::CLIP_GRADIENT;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearRegression {
-    weights: Vec<f64>,
-    intercept: f64,
-    learning_rate: f64,
-    intercept_rate: f64,
-    seen: u64,
+    model: Glm,
 }
 
 impl LinearRegression {
     /// A model over `features` inputs that has learnt nothing (predicts 0).
     pub fn new(features: usize, learning_rate: f64) -> Self {
         LinearRegression {
-            weights: vec![0.0; features],
-            intercept: 0.0,
-            learning_rate,
-            intercept_rate: 0.01,
-            seen: 0,
+            model: Glm::new(features, learning_rate),
         }
     }
 
     /// The same model with another learning rate for the intercept.
     pub fn with_intercept_rate(mut self, rate: f64) -> Self {
-        self.intercept_rate = rate;
+        self.model.set_intercept_rate(rate);
         self
     }
 
     /// The weights, one per feature.
     pub fn weights(&self) -> &[f64] {
-        &self.weights
+        self.model.weights()
     }
 
     /// The intercept.
     pub fn intercept(&self) -> f64 {
-        self.intercept
+        self.model.intercept()
     }
 
     /// The number of rows learnt.
     pub fn seen(&self) -> u64 {
-        self.seen
+        self.model.seen()
     }
 
     /// `w·x + b`.
     pub fn predict(&self, row: &[f64]) -> f64 {
-        let dot: f64 = row.iter().zip(&self.weights).map(|(x, w)| x * w).sum();
-        dot + self.intercept
+        self.model.raw(row)
     }
 
     /// One SGD step on `row` with target `y`.
     pub fn learn(&mut self, row: &[f64], y: f64) {
-        let gradient = (2.0 * (self.predict(row) - y)).clamp(-CLIP_GRADIENT, CLIP_GRADIENT);
-        self.intercept -= self.intercept_rate * gradient;
-        for (weight, x) in self.weights.iter_mut().zip(row) {
-            *weight -= self.learning_rate * gradient * x;
-        }
-        self.seen += 1;
+        let gradient = 2.0 * (self.predict(row) - y);
+        self.model.step(row, gradient);
     }
 }

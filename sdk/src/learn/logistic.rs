@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CLIP_GRADIENT;
+use super::glm::Glm;
 
 /// The logistic function, clamped as river clamps it: exactly `0.0` below -30 and
 /// `1.0` above 30.
@@ -25,7 +25,7 @@ pub fn sigmoid(x: f64) -> f64 {
 
 /// Logistic regression trained one row at a time by SGD: weights start at zero, the
 /// weights move at `learning_rate` and the intercept at `intercept_rate` (0.01 by
-/// default), gradients are clipped to ±[`CLIP_GRADIENT`].
+/// default), gradients are clipped to ±[`CLIP_GRADIENT`](super::CLIP_GRADIENT).
 ///
 /// One step of [`LogisticRegression::learn`] (river's `GLM._fit`): with
 /// `raw = w·x + b` before the step and `y ∈ {-1, +1}`, the loss gradient is
@@ -33,50 +33,41 @@ pub fn sigmoid(x: f64) -> f64 {
 /// `y·raw < -18`); then `b -= intercept_rate·g` and `w_i -= learning_rate·g·x_i`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticRegression {
-    weights: Vec<f64>,
-    intercept: f64,
-    learning_rate: f64,
-    intercept_rate: f64,
-    seen: u64,
+    model: Glm,
 }
 
 impl LogisticRegression {
     /// A model over `features` inputs that has learnt nothing (predicts 0.5).
     pub fn new(features: usize, learning_rate: f64) -> Self {
         LogisticRegression {
-            weights: vec![0.0; features],
-            intercept: 0.0,
-            learning_rate,
-            intercept_rate: 0.01,
-            seen: 0,
+            model: Glm::new(features, learning_rate),
         }
     }
 
     /// The same model with another learning rate for the intercept.
     pub fn with_intercept_rate(mut self, rate: f64) -> Self {
-        self.intercept_rate = rate;
+        self.model.set_intercept_rate(rate);
         self
     }
 
     /// The weights, one per feature.
     pub fn weights(&self) -> &[f64] {
-        &self.weights
+        self.model.weights()
     }
 
     /// The intercept (bias).
     pub fn intercept(&self) -> f64 {
-        self.intercept
+        self.model.intercept()
     }
 
     /// The number of rows learnt.
     pub fn seen(&self) -> u64 {
-        self.seen
+        self.model.seen()
     }
 
     /// `w·x + b`: the log-odds of the positive class.
     pub fn raw(&self, row: &[f64]) -> f64 {
-        let dot: f64 = row.iter().zip(&self.weights).map(|(x, w)| x * w).sum();
-        dot + self.intercept
+        self.model.raw(row)
     }
 
     /// The probability of the positive class; it is predicted when this is `> 0.5`.
@@ -95,11 +86,6 @@ impl LogisticRegression {
         } else {
             -y / (z.exp() + 1.0)
         };
-        let gradient = gradient.clamp(-CLIP_GRADIENT, CLIP_GRADIENT);
-        self.intercept -= self.intercept_rate * gradient;
-        for (weight, x) in self.weights.iter_mut().zip(row) {
-            *weight -= self.learning_rate * gradient * x;
-        }
-        self.seen += 1;
+        self.model.step(row, gradient);
     }
 }

@@ -35,6 +35,7 @@
 //! ```
 
 mod encode;
+mod glm;
 mod linear;
 mod logistic;
 mod metrics;

@@ -69,23 +69,34 @@ fn run_with_restore(
     Ok(join(join(head, middle), tail))
 }
 
+/// Law 1 of `operator::durable` for one case on `backend`: a checkpoint and restore
+/// anywhere is invisible in the output.
+fn check_restore_anywhere(
+    backend: BackendKind,
+    spec: WindowSpec,
+    steps: &[Step],
+    cuts: &[usize],
+    process: bool,
+    at: (prop::sample::Index, prop::sample::Index),
+) -> Result<(), TestCaseError> {
+    let (a, b) = (at.0.index(steps.len() + 1), at.1.index(steps.len() + 1));
+    let (early, first) = (a.min(b), a.max(b));
+    let straight = drive_cut(&mut fresh(process, spec), steps, cuts)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let restored = run_with_restore(backend, process, spec, steps, cuts, early, first)?;
+    prop_assert_eq!(restored, straight);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
-    /// Law 1 of `operator::durable`: a checkpoint and restore anywhere is invisible in
-    /// the output.
     #[test]
     fn a_restore_anywhere_gives_the_straight_output(
         spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
         at in any::<(prop::sample::Index, prop::sample::Index)>(),
     ) {
-        let (a, b) = (at.0.index(steps.len() + 1), at.1.index(steps.len() + 1));
-        let (early, first) = (a.min(b), a.max(b));
-        let straight = drive_cut(&mut fresh(process, spec), &steps, &cuts)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let restored =
-            run_with_restore(BackendKind::Memory, process, spec, &steps, &cuts, early, first)?;
-        prop_assert_eq!(restored, straight);
+        check_restore_anywhere(BackendKind::Memory, spec, &steps, &cuts, process, at)?;
     }
 }
 
@@ -93,19 +104,12 @@ proptest! {
     // Each case opens two RocksDB instances: fewer cases, the same law.
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
-    /// Law 1 of `operator::durable` on RocksDB.
     #[test]
     fn a_restore_anywhere_gives_the_straight_output_on_rocksdb(
         spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
         at in any::<(prop::sample::Index, prop::sample::Index)>(),
     ) {
-        let (a, b) = (at.0.index(steps.len() + 1), at.1.index(steps.len() + 1));
-        let (early, first) = (a.min(b), a.max(b));
-        let straight = drive_cut(&mut fresh(process, spec), &steps, &cuts)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let restored =
-            run_with_restore(BackendKind::RocksDb, process, spec, &steps, &cuts, early, first)?;
-        prop_assert_eq!(restored, straight);
+        check_restore_anywhere(BackendKind::RocksDb, spec, &steps, &cuts, process, at)?;
     }
 }
 
