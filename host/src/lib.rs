@@ -19,6 +19,7 @@
 //! - [`config`]: the pipeline file.
 
 pub use weir_batch as batch;
+pub mod checkpoint;
 pub mod config;
 pub mod connector;
 pub mod fsutil;

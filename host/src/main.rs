@@ -1,18 +1,28 @@
 //! `weir`: the command line of the Weir host.
 //!
 //! ```text
-//! weir run PIPELINE.toml      run a pipeline; a bounded one ends with a summary
+//! weir run PIPELINE.toml [--fresh | --from DIR]   run a pipeline; with `[checkpoint]`
+//!                                                  it resumes from its latest checkpoint
+//! weir savepoint PIPELINE.toml                     take a savepoint of the running
+//!                                                  pipeline and stop it
 //! weir check PIPELINE.toml    load and check the file and its plugins, run nothing
 //! ```
+//!
+//! With `[checkpoint]`, SIGINT or SIGTERM takes a savepoint and stops cleanly; a second
+//! signal stops at once.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 use weir_host::config;
 use weir_host::plugin::{ComponentCache, PluginLoader};
-use weir_host::runtime::assemble::assemble;
+
+use weir_host::checkpoint::start::prepare_run;
+use weir_host::checkpoint::{Layout, StartFrom};
+use weir_host::runtime::assemble::{assemble, assemble_with_plugins};
 use weir_host::runtime::pipeline::RunOptions;
 
 #[derive(Parser, Debug)]
@@ -39,6 +49,20 @@ enum Command {
         /// No progress lines, only the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Start over: remove the pipeline's checkpoints and its sinks' part files.
+        #[arg(long, conflicts_with = "from")]
+        fresh: bool,
+        /// Restore this checkpoint or savepoint directory (holding `_metadata`).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
+    /// Take a savepoint of the running pipeline (the host named by the pid file in its
+    /// data directory) and stop it; `weir run` resumes from it.
+    Savepoint {
+        pipeline: PathBuf,
+        /// Seconds to wait for the host to stop.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
     },
     /// Check a pipeline file and load its plugins (calling their `init`), then stop.
     Check {
@@ -83,18 +107,74 @@ async fn run(command: Command) -> anyhow::Result<()> {
             pipeline,
             cache_dir,
             quiet,
+            fresh,
+            from,
         } => {
             let config = config::load_file(&pipeline)?;
             let loader = loader_for(&config, cache_dir)?;
-            let assembled = assemble(&config, &loader).await?;
-            eprintln!(
-                "running pipeline `{}` ({})",
-                config.name,
-                pipeline.display()
-            );
-            let report = assembled.run(RunOptions { progress: !quiet }).await?;
+            let (assembled, plugin_names) = assemble_with_plugins(&config, &loader).await?;
+            let options = RunOptions { progress: !quiet };
+            if config.checkpoint.is_none() {
+                if fresh || from.is_some() {
+                    anyhow::bail!(
+                        "--fresh and --from need checkpoints: {} has no `[checkpoint]` section",
+                        pipeline.display()
+                    );
+                }
+                eprintln!(
+                    "running pipeline `{}` ({})",
+                    config.name,
+                    pipeline.display()
+                );
+                let report = assembled.run(options).await?;
+                eprintln!("{}", report.summary());
+                return Ok(());
+            }
+            let start = match (fresh, from) {
+                (true, _) => StartFrom::Fresh,
+                (false, Some(dir)) => StartFrom::Path(dir),
+                (false, None) => StartFrom::Latest,
+            };
+            let (savepoints, requests) = tokio::sync::mpsc::channel(1);
+            let (checkpointing, _pid_file) =
+                prepare_run(&config, &assembled, &plugin_names, &start, requests)?;
+            match &checkpointing.restored {
+                Some(restored) => eprintln!(
+                    "running pipeline `{}` ({}) from checkpoint {} ({})",
+                    config.name,
+                    pipeline.display(),
+                    restored.id,
+                    restored.dir.display()
+                ),
+                None => eprintln!(
+                    "running pipeline `{}` ({}) from the start, checkpointing into {}",
+                    config.name,
+                    pipeline.display(),
+                    checkpointing.layout.checkpoints_dir().display()
+                ),
+            }
+            let layout = checkpointing.layout.clone();
+            let signals = tokio::spawn(savepoint_on_signal(savepoints));
+            let report = assembled.run_checkpointed(options, checkpointing).await;
+            signals.abort();
+            let report = report?;
             eprintln!("{}", report.summary());
+            if let Some(outcome) = report.checkpoints {
+                if let Some(id) = outcome.savepoint {
+                    eprintln!(
+                        "savepoint {id} taken: {}; `weir run` resumes from it",
+                        layout.checkpoint_dir(id).display()
+                    );
+                } else if let Some(id) = outcome.finished {
+                    eprintln!("finished; final checkpoint {id} (the next run starts fresh)");
+                }
+            }
             Ok(())
+        }
+        Command::Savepoint { pipeline, timeout } => {
+            let config = config::load_file(&pipeline)?;
+            let layout = Layout::new(&config.state.dir, &config.name);
+            request_savepoint(&layout, Duration::from_secs(timeout)).await
         }
         Command::Check {
             pipeline,
@@ -130,4 +210,76 @@ fn loader_for(
     };
     PluginLoader::new(cache)
         .map_err(|error| anyhow::anyhow!("cannot start the Wasm engine: {error:#}"))
+}
+
+/// Waits for SIGINT or SIGTERM, asks for a savepoint; a second signal stops at once.
+async fn savepoint_on_signal(savepoints: tokio::sync::mpsc::Sender<()>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    eprintln!("taking a savepoint, then stopping (signal again to stop at once)");
+    let _ = savepoints.send(()).await;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    eprintln!("stopping at once");
+    std::process::exit(130);
+}
+
+/// Sends SIGTERM to the host named by the pipeline's pid file, then waits for it to
+/// stop and names the savepoint it took.
+async fn request_savepoint(layout: &Layout, timeout: Duration) -> anyhow::Result<()> {
+    let pid_file = layout.pid_file();
+    let pid = std::fs::read_to_string(&pid_file)
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "no running host for this pipeline ({}: {error})",
+                pid_file.display()
+            )
+        })?
+        .trim()
+        .parse::<u32>()
+        .map_err(|error| anyhow::anyhow!("{}: not a process id: {error}", pid_file.display()))?;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    if !status.success() {
+        anyhow::bail!(
+            "cannot signal process {pid} (from {}): is the host still running?",
+            pid_file.display()
+        );
+    }
+    eprintln!("asked process {pid} for a savepoint");
+    let deadline = std::time::Instant::now() + timeout;
+    while pid_file.exists() {
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("process {pid} did not stop within {} s", timeout.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let latest = layout
+        .list()?
+        .into_iter()
+        .rev()
+        .find(|(_, complete)| *complete)
+        .map(|(id, _)| id);
+    match latest {
+        Some(id) => {
+            let dir = layout.checkpoint_dir(id);
+            let metadata = weir_host::checkpoint::Metadata::read(&dir)?;
+            let kind = if metadata.savepoint {
+                "savepoint"
+            } else {
+                "checkpoint"
+            };
+            println!("{kind} {id}: {}", dir.display());
+            Ok(())
+        }
+        None => anyhow::bail!("the host stopped without a savepoint"),
+    }
 }

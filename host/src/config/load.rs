@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize as _;
 
+use super::durability::{CheckpointConfig, StateSection};
 use super::error::ConfigError;
 use super::event_time::{EventTimeSection, SourceTime, check_event_time};
 use super::spans::{Document, Step};
@@ -37,6 +38,10 @@ pub struct PipelineConfig {
     pub operators: Vec<OperatorConfig>,
     pub sinks: Vec<SinkConfig>,
     pub dead_letter: DeadLetterSection,
+    /// `[state]`, with its defaults.
+    pub state: StateSection,
+    /// `[checkpoint]`, checked; `None`: checkpointing is off.
+    pub checkpoint: Option<CheckpointConfig>,
 }
 
 /// One operator, checked.
@@ -230,6 +235,20 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             |stem| stem.to_string_lossy().into_owned(),
         )
     });
+    let checkpoint = file
+        .checkpoint
+        .as_ref()
+        .map(|section| {
+            section.check().map_err(|(key, message)| {
+                error_near(
+                    &[Step::Key("checkpoint"), Step::Key(key)],
+                    "[checkpoint]",
+                    0,
+                    message,
+                )
+            })
+        })
+        .transpose()?;
     let mut runtime = file.runtime.clone();
     runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
     Ok(PipelineConfig {
@@ -246,6 +265,8 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             },
             Some(DeadLetterSection::Stderr) | None => DeadLetterSection::Stderr,
         },
+        state: file.state.clone().unwrap_or_default(),
+        checkpoint,
     })
 }
 

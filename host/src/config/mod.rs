@@ -39,7 +39,19 @@
 //! [dead_letter]            # optional; default: stderr
 //! type = "file"
 //! path = "out/dead.jsonl"
+//!
+//! [state]                  # optional
+//! backend = "memory"       # memory | rocksdb
+//! dir = ".weir"            # data directory (default `.weir` in the current directory)
+//!
+//! [checkpoint]             # optional; without it nothing is checkpointed
+//! interval_ms = 5000       # at least 10
+//! retain = 3               # completed checkpoints kept
 //! ```
+//!
+//! With `[checkpoint]`, a file sink's `path` is a directory of part files (see
+//! [`crate::connector::parts`]) and the pipeline resumes from its latest checkpoint;
+//! see [`durability`].
 //!
 //! A generator source (`type = "generator"`) takes `count` (absent: unbounded),
 //! `rate` (events/s), `seed`, `keys`, `shape = "json" | "compact"`, `start_ms`,
@@ -62,6 +74,7 @@
 //! without the field (or null, an object, an array), or without a key for `$key`,
 //! goes to the dead-letter output. A keyed operator always starts a new stage.
 
+pub mod durability;
 mod error;
 mod event_time;
 mod load;
@@ -74,6 +87,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use self::durability::{CheckpointSection, StateSection};
 use self::window::WindowSection;
 
 pub use error::ConfigError;
@@ -96,6 +110,10 @@ pub struct PipelineFile {
     #[serde(default, rename = "sink")]
     pub sinks: Vec<SinkSection>,
     pub dead_letter: Option<DeadLetterSection>,
+    /// Where keyed state lives (`[state]`).
+    pub state: Option<StateSection>,
+    /// Checkpointing, off without the section (`[checkpoint]`).
+    pub checkpoint: Option<CheckpointSection>,
 }
 
 /// `[runtime]`: how the pipeline runs.

@@ -264,3 +264,50 @@ fn whole_file_checks_point_at_the_table() {
     let error = error_of(&GOOD.replace("[[sink]]\ntype = \"stdout\"\n", ""));
     assert!(error.message.contains("main output"), "{error}");
 }
+
+#[test]
+fn state_and_checkpoint_sections_have_defaults_and_checkpointing_is_off_without_one() {
+    let plain = load(&format!("{SOURCE}{REST}")).expect("valid");
+    assert_eq!(plain.checkpoint, None);
+    assert_eq!(plain.state.dir, Path::new(".weir"));
+    assert_eq!(plain.state.backend, crate::state::BackendKind::Memory);
+    let text = format!(
+        "{SOURCE}{REST}\n[state]\nbackend = \"memory\"\ndir = \"data\"\n\n[checkpoint]\ninterval_ms = 200\n"
+    );
+    let config = load(&text).expect("valid");
+    assert_eq!(config.state.dir, Path::new("data"));
+    let checkpoint = config.checkpoint.expect("on");
+    assert_eq!(checkpoint.interval, std::time::Duration::from_millis(200));
+    assert_eq!(checkpoint.retain, 3);
+}
+
+#[test]
+fn checkpoint_settings_are_checked_at_their_line() {
+    for (body, at, wanted) in [
+        ("interval_ms = 5\n", "interval_ms", "at least 10, not 5"),
+        (
+            "interval_ms = 100\nretain = 0\n",
+            "retain",
+            "`retain` must be at least 1",
+        ),
+        (
+            "retain = 2\n",
+            "[checkpoint]",
+            "missing field `interval_ms`",
+        ),
+        (
+            "interval_ms = 100\nevery = 3\n",
+            "every",
+            "unknown field `every`",
+        ),
+    ] {
+        let text = format!("{SOURCE}{REST}\n[checkpoint]\n{body}");
+        let (line, message) = error_line(&text);
+        assert_eq!(line, line_of(&text, at), "{body}: {message}");
+        assert!(message.contains(wanted), "{body}: {message}");
+    }
+    let text = format!("{SOURCE}{REST}\n[state]\nbackend = \"floppy\"\n");
+    let (line, message) = error_line(&text);
+    assert_eq!(line, line_of(&text, "backend"), "{message}");
+    assert!(message.contains("unknown variant `floppy`"), "{message}");
+}

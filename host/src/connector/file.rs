@@ -9,12 +9,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use tokio::fs::File;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, BufWriter};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, BufReader, BufWriter,
+};
 use weir_batch::{Batch, Timestamp};
 
 use super::decode::LineDecoder;
 use super::format::{RecordFormat, SinkFormat, encode};
-use super::{ConnectorError, DeadLetterSink, Sink, Source};
+use super::{ConnectorError, DeadLetterSink, Sink, Source, SourcePosition};
 use crate::runtime::dead_letter::DeadLetter;
 use crate::time::TimestampSpec;
 
@@ -33,6 +35,8 @@ pub(crate) struct LineReader<R> {
     describe: String,
     line: Vec<u8>,
     line_number: u64,
+    /// Bytes read so far: the offset of the next unread line.
+    offset: u64,
     done: bool,
 }
 
@@ -62,6 +66,7 @@ impl<R: AsyncBufRead + Unpin + Send> LineReader<R> {
             describe,
             line: Vec::new(),
             line_number: 0,
+            offset: 0,
             done: false,
         }
     }
@@ -102,6 +107,7 @@ impl<R: AsyncBufRead + Unpin + Send> LineReader<R> {
                 self.done = true;
                 break;
             }
+            self.offset += read as u64;
             self.line_number += 1;
             self.decoder.decode(
                 self.line_number,
@@ -115,6 +121,47 @@ impl<R: AsyncBufRead + Unpin + Send> LineReader<R> {
             return Ok(None);
         }
         Ok(Some(batch))
+    }
+}
+
+impl<R: AsyncBufRead + tokio::io::AsyncSeek + Unpin + Send> LineReader<R> {
+    /// Where the next unread line starts.
+    pub(crate) fn position(&self) -> SourcePosition {
+        SourcePosition::File {
+            offset: self.offset,
+            line: self.line_number,
+        }
+    }
+
+    /// Continues at `offset`, the start of line `line + 1`. A CSV reader first reads
+    /// the header row again (line 1), which its records need.
+    pub(crate) async fn seek(&mut self, offset: u64, line: u64) -> Result<(), ConnectorError> {
+        let failed = |error: std::io::Error| {
+            ConnectorError::new(
+                &self.describe,
+                format!("cannot seek to byte {offset}: {error}"),
+            )
+        };
+        if self.decoder.format() == RecordFormat::Csv && line > 0 {
+            self.line.clear();
+            self.reader
+                .read_until(b'\n', &mut self.line)
+                .await
+                .map_err(failed)?;
+            let mut scratch = Batch::default();
+            let mut letters = Vec::new();
+            // Its dead letter, if the header is bad, was sent before the checkpoint.
+            self.decoder
+                .decode(1, &self.line, now_ms(), &mut scratch, &mut letters);
+        }
+        self.reader
+            .seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(failed)?;
+        self.offset = offset;
+        self.line_number = line;
+        self.done = false;
+        Ok(())
     }
 }
 
@@ -167,6 +214,20 @@ impl Source for FileSource {
         dead_letters: &mut Vec<DeadLetter>,
     ) -> Result<Option<Batch>, ConnectorError> {
         self.lines.next_batch(max_events, dead_letters).await
+    }
+
+    fn position(&self) -> Option<SourcePosition> {
+        Some(self.lines.position())
+    }
+
+    async fn seek(&mut self, position: &SourcePosition) -> Result<(), ConnectorError> {
+        match *position {
+            SourcePosition::File { offset, line } => self.lines.seek(offset, line).await,
+            SourcePosition::Generator { .. } => Err(ConnectorError::new(
+                self.describe(),
+                format!("cannot continue from {position:?}: not a file position"),
+            )),
+        }
     }
 }
 
@@ -233,6 +294,30 @@ impl FileDeadLetterSink {
     pub async fn create(path: &Path) -> Result<Self, ConnectorError> {
         let describe = format!("file:{}", path.display());
         let file = create_file(path, &describe).await?;
+        Ok(FileDeadLetterSink {
+            file: BufWriter::new(file),
+            describe,
+        })
+    }
+
+    /// Opens the file at `path` for appending (creating it and its missing parent
+    /// directories): a restored run adds to the dead letters of the runs before it.
+    ///
+    /// # Errors
+    /// When the directory or the file cannot be created; the error names the file.
+    pub async fn append(path: &Path) -> Result<Self, ConnectorError> {
+        let describe = format!("file:{}", path.display());
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent).await.map_err(|error| {
+                ConnectorError::new(&describe, format!("cannot create its directory: {error}"))
+            })?;
+        }
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .await
+            .map_err(|error| ConnectorError::new(&describe, format!("cannot open: {error}")))?;
         Ok(FileDeadLetterSink {
             file: BufWriter::new(file),
             describe,

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use weir_batch::{Batch, BatchParts};
 
 use super::json_text::{write_u64, write_u64_padded};
-use super::{ConnectorError, Source};
+use super::{ConnectorError, Source, SourcePosition};
 use crate::runtime::dead_letter::DeadLetter;
 
 /// Bytes of a [`ValueShape::Compact`] value.
@@ -347,6 +347,25 @@ impl Source for GeneratorSource {
         }
         // `events` is at most `max_events`, so it fits in a usize.
         Ok(Some(self.generate(events as usize)))
+    }
+
+    fn position(&self) -> Option<SourcePosition> {
+        Some(SourcePosition::Generator {
+            sequence: self.sequence,
+        })
+    }
+
+    async fn seek(&mut self, position: &SourcePosition) -> Result<(), ConnectorError> {
+        match *position {
+            SourcePosition::Generator { sequence } => {
+                GeneratorSource::seek(self, sequence);
+                Ok(())
+            }
+            SourcePosition::File { .. } => Err(ConnectorError::new(
+                self.describe(),
+                format!("cannot continue from {position:?}: not a generator position"),
+            )),
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 //! - [`stdio`]: the same formats on stdin and stdout;
 //! - [`generator`]: deterministic events from a seed, for demos and benchmarks;
 //! - [`discard`]: a sink that only counts;
+//! - [`parts`]: the exactly-once file sink of checkpointed pipelines (part files,
+//!   committed in two phases);
 //! - [`decode`] and [`format`](mod@format): lines into events and events into lines;
 //! - [`json_path`]: one field of a JSON value, for event times and keys.
 //!
@@ -20,12 +22,25 @@ pub mod format;
 pub mod generator;
 pub mod json_path;
 pub(crate) mod json_text;
+pub mod parts;
 pub mod stdio;
 
 use async_trait::async_trait;
 use weir_batch::Batch;
 
 use crate::runtime::dead_letter::DeadLetter;
+
+/// Where a source is: enough to read again from the next unread record after a
+/// restore.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourcePosition {
+    /// A file: the byte offset and the 1-based line number of the next unread line
+    /// minus one (the lines read so far), so dead letters keep their line numbers.
+    File { offset: u64, line: u64 },
+    /// A generator: the sequence number of the next event.
+    Generator { sequence: u64 },
+}
 
 /// A failure of a connector itself (I/O), as opposed to a bad record.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +78,34 @@ pub trait Source: Send {
         max_events: usize,
         dead_letters: &mut Vec<DeadLetter>,
     ) -> Result<Option<Batch>, ConnectorError>;
+
+    /// The position after the last batch returned, for a checkpoint; `None` for a
+    /// source that cannot be read again from a position (stdin), which cannot be
+    /// checkpointed.
+    fn position(&self) -> Option<SourcePosition> {
+        None
+    }
+
+    /// Continues from `position` (taken by [`Source::position`] of the same source),
+    /// before the first read.
+    ///
+    /// # Errors
+    /// When the source cannot seek, or `position` is not one of its own.
+    async fn seek(&mut self, position: &SourcePosition) -> Result<(), ConnectorError> {
+        Err(ConnectorError::new(
+            self.describe(),
+            format!("cannot continue from {position:?}: this source cannot seek"),
+        ))
+    }
 }
 
 /// A destination of events.
+///
+/// With checkpointing, a sink takes part in two phases: [`Sink::pre_commit`] on each
+/// barrier (everything written so far is durable and belongs to that checkpoint), and
+/// [`Sink::commit`] once the checkpoint exists (its output becomes visible). The
+/// defaults suit sinks that cannot hold output back (stdout, discard): they are
+/// at-least-once.
 #[async_trait]
 pub trait Sink: Send {
     fn describe(&self) -> String;
@@ -81,6 +121,32 @@ pub trait Sink: Send {
     /// # Errors
     /// On an I/O failure.
     async fn finish(&mut self) -> Result<(), ConnectorError>;
+
+    /// Makes what was written since the last pre-commit durable, as the output of
+    /// checkpoint `checkpoint` (not yet visible).
+    ///
+    /// # Errors
+    /// On an I/O failure (the checkpoint then fails with the pipeline).
+    async fn pre_commit(&mut self, _checkpoint: u64) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    /// Makes the output of every checkpoint up to `checkpoint` visible; idempotent.
+    ///
+    /// # Errors
+    /// On an I/O failure.
+    async fn commit(&mut self, _checkpoint: u64) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    /// Drops what was written since the last pre-commit (the pipeline stops after a
+    /// savepoint, and a restore replays it).
+    ///
+    /// # Errors
+    /// On an I/O failure.
+    async fn discard_uncommitted(&mut self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }
 
 /// A destination of dead letters.

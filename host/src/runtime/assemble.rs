@@ -3,6 +3,7 @@
 
 use super::factory;
 use super::pipeline::{OperatorSpec, Pipeline, PipelineError};
+use crate::checkpoint::Layout;
 use crate::config::{
     DeadLetterSection, OperatorFunction, PipelineConfig, RecordFormatName, ShapeName,
     SinkFormatName, SinkSection, SourceSection,
@@ -11,6 +12,7 @@ use crate::connector::discard::DiscardSink;
 use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
 use crate::connector::format::{RecordFormat, SinkFormat};
 use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
+use crate::connector::parts::PartFileSink;
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{DeadLetterSink, Sink, Source};
 use crate::plugin::{PluginError, PluginLoader, PluginSpec};
@@ -33,7 +35,25 @@ pub async fn assemble(
     config: &PipelineConfig,
     loader: &PluginLoader,
 ) -> Result<Pipeline, AssembleError> {
+    Ok(assemble_with_plugins(config, loader).await?.0)
+}
+
+/// As [`assemble`], and the name of each operator's plugin (`None` for built-ins), for
+/// the pipeline's [`crate::checkpoint::Fingerprint`].
+///
+/// # Errors
+/// As [`assemble`].
+pub async fn assemble_with_plugins(
+    config: &PipelineConfig,
+    loader: &PluginLoader,
+) -> Result<(Pipeline, Vec<Option<String>>), AssembleError> {
+    let checkpointed = config.checkpoint.is_some();
+    let state_dirs = factory::StateDirs {
+        backend: config.state.backend,
+        layout: Layout::new(&config.state.dir, &config.name),
+    };
     let mut operators = Vec::with_capacity(config.operators.len());
+    let mut plugin_names = Vec::with_capacity(config.operators.len());
     for operator in &config.operators {
         let built = match &operator.function {
             OperatorFunction::Plugin(path) => {
@@ -56,9 +76,13 @@ pub async fn assemble(
                     cache = ?plugin.cache_outcome(),
                     "plugin loaded"
                 );
-                factory::for_plugin(operator, &plugin)?
+                plugin_names.push(Some(plugin.identity().name.clone()));
+                factory::for_plugin(operator, &plugin, &state_dirs)?
             }
-            OperatorFunction::Builtins(aggregates) => factory::for_builtins(operator, aggregates)?,
+            OperatorFunction::Builtins(aggregates) => {
+                plugin_names.push(None);
+                factory::for_builtins(operator, aggregates, &state_dirs)?
+            }
         };
         operators.push(OperatorSpec {
             name: operator.name.clone(),
@@ -71,9 +95,12 @@ pub async fn assemble(
     }
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for sink in &config.sinks {
-        sinks.push((sink.route.clone(), open_sink(&sink.section).await?));
+        sinks.push((
+            sink.route.clone(),
+            open_sink(&sink.section, checkpointed).await?,
+        ));
     }
-    Ok(Pipeline {
+    let pipeline = Pipeline {
         name: config.name.clone(),
         batch_size: config.runtime.batch_size,
         channel_capacity: config.runtime.channel_capacity,
@@ -82,8 +109,9 @@ pub async fn assemble(
         watermarks: config.event_time.watermarks,
         operators,
         sinks,
-        dead_letters: open_dead_letters(&config.dead_letter).await?,
-    })
+        dead_letters: open_dead_letters(&config.dead_letter, checkpointed).await?,
+    };
+    Ok((pipeline, plugin_names))
 }
 
 async fn open_source(
@@ -129,8 +157,16 @@ async fn open_source(
     })
 }
 
-async fn open_sink(section: &SinkSection) -> Result<Box<dyn Sink>, PipelineError> {
+/// A file sink writes one file, or, with checkpointing, a directory of part files
+/// committed with each checkpoint ([`PartFileSink`]).
+async fn open_sink(
+    section: &SinkSection,
+    checkpointed: bool,
+) -> Result<Box<dyn Sink>, PipelineError> {
     Ok(match section {
+        SinkSection::File { path, format, .. } if checkpointed => {
+            Box::new(PartFileSink::create(path, sink_format(*format)).await?)
+        }
         SinkSection::File { path, format, .. } => {
             Box::new(FileSink::create(path, sink_format(*format)).await?)
         }
@@ -139,10 +175,16 @@ async fn open_sink(section: &SinkSection) -> Result<Box<dyn Sink>, PipelineError
     })
 }
 
+/// With checkpointing, a dead-letter file is appended to, not truncated: dead letters
+/// are at-least-once (those after the last checkpoint may repeat after a restore).
 async fn open_dead_letters(
     section: &DeadLetterSection,
+    checkpointed: bool,
 ) -> Result<Box<dyn DeadLetterSink>, PipelineError> {
     Ok(match section {
+        DeadLetterSection::File { path } if checkpointed => {
+            Box::new(FileDeadLetterSink::append(path).await?)
+        }
         DeadLetterSection::File { path } => Box::new(FileDeadLetterSink::create(path).await?),
         DeadLetterSection::Stderr => Box::new(StderrDeadLetterSink::new()),
     })

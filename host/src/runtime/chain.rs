@@ -12,7 +12,12 @@
 //!   [`PROCESSING_TIME_INTERVAL`] after a message, and at least that often while no
 //!   message arrives (the receive wakes up for it, see [`TimedInbox`]);
 //! - when the next stage is keyed, the [`KeySelector`] keys the main output before it
-//!   leaves (events without a key are dead-lettered).
+//!   leaves (events without a key are dead-lettered);
+//! - checkpoint barriers are aligned over the inputs ([`BarrierAligner`]); once
+//!   aligned, the barrier is forwarded, every operator's [`Operator::snapshot`] writes
+//!   its state into the checkpoint, and the chain acknowledges to the coordinator;
+//!   after a savepoint's barrier the chain stops at `End` without calling `on_end`
+//!   (the run resumes from the savepoint instead).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -20,13 +25,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use weir_batch::{Batch, Timestamp};
 
+use super::align::{BarrierAligner, Delivery};
 use super::channel::{Disconnected, Fanout, InputTracker};
 use super::dead_letter::{DeadLetter, Origin};
 use super::key_selector::KeySelector;
+use super::message::Barrier;
 use super::message::{Envelope, Message};
 use super::operator::{Emitted, Operator, OperatorError};
 use super::timed_recv::{Received, TimedInbox};
 use super::watermarks::{Combined, InputWatermarks};
+use crate::checkpoint::metadata::SnapshotEntry;
+use crate::checkpoint::{Ack, AckAt, AckPayload, Layout};
 use crate::connector::file::now_ms;
 
 /// How often operators get `on_processing_time`, about.
@@ -56,6 +65,17 @@ pub struct ChainOutputs {
     pub dead_letters: mpsc::Sender<DeadLetter>,
 }
 
+/// How a chain subtask takes part in checkpoints.
+#[derive(Debug, Clone)]
+pub struct ChainCheckpoints {
+    /// Where checkpoints go.
+    pub layout: Layout,
+    /// The chain's subtask index (the same for every operator in it).
+    pub subtask: usize,
+    /// The coordinator's acknowledgements.
+    pub acks: mpsc::UnboundedSender<Ack>,
+}
+
 /// One subtask of a chain of operators.
 pub struct Chain {
     name: String,
@@ -65,6 +85,9 @@ pub struct Chain {
     outputs: ChainOutputs,
     /// Dead letters of the key selector, reused.
     rejected: Vec<DeadLetter>,
+    checkpoints: Option<ChainCheckpoints>,
+    /// A savepoint's barrier has passed: the pipeline is stopping.
+    stopping: bool,
 }
 
 impl std::fmt::Debug for Chain {
@@ -99,7 +122,33 @@ impl Chain {
             inputs,
             outputs,
             rejected: Vec::new(),
+            checkpoints: None,
+            stopping: false,
         }
+    }
+
+    /// Takes part in checkpoints as `checkpoints` says.
+    #[must_use]
+    pub fn with_checkpoints(mut self, checkpoints: ChainCheckpoints) -> Self {
+        self.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Restores every operator that has a snapshot in a checkpoint: `snapshot_of`
+    /// gives the directory of an operator (by name), if it has one.
+    ///
+    /// # Errors
+    /// When an operator cannot restore its snapshot.
+    pub fn restore(
+        &mut self,
+        snapshot_of: impl Fn(&str) -> Option<std::path::PathBuf>,
+    ) -> Result<(), OperatorError> {
+        for operator in &mut self.operators {
+            if let Some(dir) = snapshot_of(operator.name()) {
+                operator.restore(&dir)?;
+            }
+        }
+        Ok(())
     }
 
     /// The chain's name, e.g. `parse+enrich[1]`.
@@ -116,16 +165,23 @@ impl Chain {
         let mut watermarks = InputWatermarks::new(self.inputs);
         let mut scratch: Vec<Emitted> = self.operators.iter().map(|_| Emitted::default()).collect();
         let mut last_tick = Instant::now();
+        let mut aligner = BarrierAligner::new(self.inputs);
         loop {
+            while let Some(delivery) = aligner.pop() {
+                match delivery {
+                    Delivery::Message(envelope) => {
+                        let flow =
+                            self.handle(envelope, &mut tracker, &mut watermarks, &mut scratch)?;
+                        if let Flow::Ended = flow {
+                            return self.end(&mut scratch);
+                        }
+                    }
+                    Delivery::Aligned(barrier) => self.checkpoint(barrier)?,
+                }
+            }
             let wait = PROCESSING_TIME_INTERVAL.saturating_sub(last_tick.elapsed());
             match self.inbox.recv_timeout(wait) {
-                Received::Message(envelope) => {
-                    let flow =
-                        self.handle(envelope, &mut tracker, &mut watermarks, &mut scratch)?;
-                    if let Flow::Ended = flow {
-                        return self.end(&mut scratch);
-                    }
-                }
+                Received::Message(envelope) => aligner.push(envelope),
                 Received::Timeout => {}
                 // Every sender is gone without an `End`: an upstream task failed, and
                 // reports it.
@@ -161,7 +217,8 @@ impl Chain {
                 let combined = watermarks.idle(input);
                 self.progress(combined, scratch)?;
             }
-            Message::Barrier(barrier) => self.forward(&Message::Barrier(barrier))?,
+            // Barriers are taken by the aligner and handled by `checkpoint`.
+            Message::Barrier(_) => {}
             Message::End => {
                 let combined = watermarks.end(input);
                 self.progress(combined, scratch)?;
@@ -226,11 +283,70 @@ impl Chain {
     }
 
     fn end(mut self, scratch: &mut [Emitted]) -> Result<(), ChainError> {
-        for index in 0..self.operators.len() {
-            self.operators[index].on_end(&mut scratch[index])?;
-            self.flush_emitted(index, scratch)?;
+        if !self.stopping {
+            for index in 0..self.operators.len() {
+                self.operators[index].on_end(&mut scratch[index])?;
+                self.flush_emitted(index, scratch)?;
+            }
         }
-        self.forward(&Message::End)
+        self.forward(&Message::End)?;
+        if let (Some(checkpoints), false) = (&self.checkpoints, self.stopping) {
+            // The end of a bounded run: the final checkpoint needs no state.
+            let _ = checkpoints.acks.send(Ack {
+                task: self.name.clone(),
+                at: AckAt::End,
+                payload: AckPayload::Operators(Vec::new()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Barrier `barrier` arrived on every input: forward it, snapshot every operator,
+    /// acknowledge.
+    fn checkpoint(&mut self, barrier: Barrier) -> Result<(), ChainError> {
+        self.forward(&Message::Barrier(barrier))?;
+        if barrier.savepoint {
+            self.stopping = true;
+        }
+        let Some(checkpoints) = &self.checkpoints else {
+            return Ok(());
+        };
+        let dir = checkpoints.layout.checkpoint_dir(barrier.checkpoint);
+        let started = Instant::now();
+        let mut entries = Vec::new();
+        for operator in &mut self.operators {
+            let relative =
+                std::path::Path::new(operator.name()).join(checkpoints.subtask.to_string());
+            let target = dir.join(&relative);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|error| OperatorError {
+                    operator: operator.name().to_owned(),
+                    message: format!("checkpoint: cannot create {}: {error}", parent.display()),
+                })?;
+            }
+            if operator.snapshot(&target)?.is_some() {
+                entries.push(SnapshotEntry {
+                    operator: operator.name().to_owned(),
+                    subtask: checkpoints.subtask,
+                    path: relative,
+                });
+            }
+        }
+        // How long the chain stopped processing for the snapshot.
+        tracing::debug!(
+            target: "weir::checkpoint",
+            chain = %self.name,
+            checkpoint = barrier.checkpoint,
+            micros = started.elapsed().as_micros() as u64,
+            "snapshot taken"
+        );
+        // A coordinator that is gone has failed, and reports it.
+        let _ = checkpoints.acks.send(Ack {
+            task: self.name.clone(),
+            at: AckAt::Checkpoint(barrier.checkpoint),
+            payload: AckPayload::Operators(entries),
+        });
+        Ok(())
     }
 
     /// Sends what operator `index` emitted outside `process` down the rest of the chain.

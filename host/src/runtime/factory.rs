@@ -14,15 +14,47 @@ use super::keyed_store::OperatorState;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::pipeline::{OperatorFactory, PipelineError};
 use super::stats::OperatorStats;
+use super::subtask::SubtaskInfo;
 use super::wasm_operator::WasmOperator;
 use super::wasm_window::{WasmAggregate, WasmWindowProcess};
+use crate::checkpoint::Layout;
 use crate::config::OperatorConfig;
 use crate::plugin::{Plugin, PluginKind};
-use crate::state::MemoryBackend;
+use crate::state::{BackendKind, open_backend};
 use crate::window::LATE_OUTPUT;
 use crate::window::builtin::Builtins;
-use crate::window::operator::WindowOperator;
+use crate::window::operator::{WindowDurability, WindowOperator};
 use crate::window::spec::WindowSpec;
+
+/// Where keyed operators keep live state: the `[state]` backend, with working
+/// directories under the pipeline's data directory.
+#[derive(Debug, Clone)]
+pub struct StateDirs {
+    pub backend: BackendKind,
+    pub layout: Layout,
+}
+
+impl StateDirs {
+    /// The working directory of `operator`'s subtask `subtask`.
+    pub fn work_dir(&self, operator: &str, subtask: usize) -> std::path::PathBuf {
+        self.layout.work_dir(operator, subtask)
+    }
+
+    /// Where a window operator's `subtask` keeps its state. A window over a stream
+    /// that is not keyed runs as one subtask, which owns every key group.
+    fn window_durability(&self, operator: &str, subtask: &SubtaskInfo) -> WindowDurability {
+        let key_groups = if subtask.key_groups.is_empty() {
+            0..subtask.max_key_groups
+        } else {
+            subtask.key_groups.clone()
+        };
+        WindowDurability {
+            backend: self.backend,
+            work_dir: self.work_dir(operator, subtask.index),
+            key_groups,
+        }
+    }
+}
 
 /// What the pipeline needs to know about an operator, and how to make its subtasks.
 pub struct BuiltOperator {
@@ -65,7 +97,9 @@ fn operator_error(name: &str, message: impl std::fmt::Display) -> OperatorError 
 pub fn for_plugin(
     operator: &OperatorConfig,
     plugin: &Plugin,
+    state_dir: &StateDirs,
 ) -> Result<BuiltOperator, AssembleError> {
+    let state_dir = state_dir.clone();
     let kind = plugin.kind();
     let mismatch = |message: &str| {
         graph_error(
@@ -89,11 +123,11 @@ pub fn for_plugin(
             }
             Box::new(move |subtask, stats| {
                 let name = &plugin.spec().operator;
-                let state = OperatorState::restore(
-                    Box::new(MemoryBackend::new()),
-                    subtask.key_groups.clone(),
-                )
-                .map_err(|error| operator_error(name, format!("state: {error}")))?;
+                let work_dir = state_dir.work_dir(name, subtask.index);
+                let backend = open_backend(state_dir.backend, &work_dir, None)
+                    .map_err(|error| operator_error(name, format!("state: {error}")))?;
+                let state = OperatorState::restore(backend, subtask.key_groups.clone())
+                    .map_err(|error| operator_error(name, format!("state: {error}")))?;
                 KeyedWasmOperator::new(
                     plugin.clone(),
                     subtask.index,
@@ -101,7 +135,10 @@ pub fn for_plugin(
                     state,
                     stats,
                 )
-                .map(|operator| Box::new(operator) as Box<dyn Operator>)
+                .map(|operator| {
+                    Box::new(operator.with_backend(state_dir.backend, work_dir))
+                        as Box<dyn Operator>
+                })
             })
         }
         (PluginKind::WindowAggregate | PluginKind::WindowProcess, None) => {
@@ -122,7 +159,9 @@ pub fn for_plugin(
                 let window =
                     WindowOperator::aggregate(&name, spec, Box::new(function), identity.clone())
                         .map_err(|error| operator_error(&name, error))?
-                        .with_max_key_groups(subtask.max_key_groups);
+                        .with_max_key_groups(subtask.max_key_groups)
+                        .with_durability(state_dir.window_durability(&name, &subtask))
+                        .map_err(|error| operator_error(&name, error))?;
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -136,7 +175,9 @@ pub fn for_plugin(
                 let window =
                     WindowOperator::process(&name, spec, Box::new(function), identity.clone())
                         .map_err(|error| operator_error(&name, error))?
-                        .with_max_key_groups(subtask.max_key_groups);
+                        .with_max_key_groups(subtask.max_key_groups)
+                        .with_durability(state_dir.window_durability(&name, &subtask))
+                        .map_err(|error| operator_error(&name, error))?;
                 Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
             })
         }
@@ -155,7 +196,9 @@ pub fn for_plugin(
 pub fn for_builtins(
     operator: &OperatorConfig,
     aggregates: &[String],
+    state_dir: &StateDirs,
 ) -> Result<BuiltOperator, AssembleError> {
+    let state_dir = state_dir.clone();
     let spec: WindowSpec = operator.window.ok_or_else(|| {
         graph_error(
             operator,
@@ -172,7 +215,9 @@ pub fn for_builtins(
             let builtins = Builtins::parse(&list).map_err(|error| operator_error(&name, error))?;
             let window = WindowOperator::builtin(&name, spec, builtins)
                 .map_err(|error| operator_error(&name, error))?
-                .with_max_key_groups(subtask.max_key_groups);
+                .with_max_key_groups(subtask.max_key_groups)
+                .with_durability(state_dir.window_durability(&name, &subtask))
+                .map_err(|error| operator_error(&name, error))?;
             Ok(Box::new(Counted::new(window, stats)) as Box<dyn Operator>)
         }),
     })
@@ -233,5 +278,16 @@ impl<O: Operator> Operator for Counted<O> {
 
     fn on_end(&mut self, out: &mut Emitted) -> Result<(), OperatorError> {
         self.count(out, |inner, out| inner.on_end(out))
+    }
+
+    fn snapshot(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<Option<super::operator::OperatorSnapshot>, OperatorError> {
+        self.inner.snapshot(dir)
+    }
+
+    fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
+        self.inner.restore(dir)
     }
 }

@@ -14,6 +14,7 @@
 //! [`MAX_TIMER_ROUNDS`] rounds. Processing-time timers fire on the chain's clock ticks.
 
 use std::any::Any;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
@@ -22,12 +23,13 @@ use weir_batch::{Batch, Timestamp};
 
 use super::dead_letter::{DeadLetter, Origin};
 use super::keyed_store::OperatorState;
+use super::operator::OperatorSnapshot;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
 use super::wasm_operator::{count_failure, deliver};
 use crate::plugin::state::{CallScope, KeyedStore, TimerDomain};
 use crate::plugin::{CallFailure, CallOutputs, FiredTimer, Plugin, PluginInstance};
-use crate::state::{Timer, key_group_of};
+use crate::state::{BackendKind, Timer, key_group_of, open_backend};
 
 /// Most timers handed to one `on-timer` call.
 pub const TIMERS_PER_CALL: usize = 1024;
@@ -49,6 +51,9 @@ pub struct KeyedWasmOperator {
     /// Reused across calls.
     scopes: Vec<CallScope>,
     due: Vec<Timer>,
+    /// The backend kind and working directory a restore opens.
+    backend: BackendKind,
+    work_dir: PathBuf,
 }
 
 impl KeyedWasmOperator {
@@ -82,7 +87,18 @@ impl KeyedWasmOperator {
             watermark: None,
             scopes: Vec::new(),
             due: Vec::new(),
+            backend: BackendKind::Memory,
+            work_dir: PathBuf::new(),
         })
+    }
+
+    /// Sets the backend kind and working directory that a restore opens (default: the
+    /// memory backend, which needs no directory).
+    #[must_use]
+    pub fn with_backend(mut self, backend: BackendKind, work_dir: PathBuf) -> Self {
+        self.backend = backend;
+        self.work_dir = work_dir;
+        self
     }
 
     fn error(&self, message: impl Into<String>) -> OperatorError {
@@ -370,6 +386,43 @@ impl Operator for KeyedWasmOperator {
 
     fn on_processing_time(&mut self, now_ms: i64, out: &mut Emitted) -> Result<(), OperatorError> {
         self.fire_timers(TimerDomain::ProcessingTime, now_ms, out)
+    }
+
+    /// Snapshots the backend (keyed state, timers and TTL entries all live there).
+    fn snapshot(&mut self, dir: &Path) -> Result<Option<OperatorSnapshot>, OperatorError> {
+        let state = self.state.as_mut().ok_or_else(|| OperatorError {
+            operator: self.plugin.spec().operator.clone(),
+            message: "state is lent to a call during a checkpoint".into(),
+        })?;
+        state.snapshot_to(dir).map_err(|error| OperatorError {
+            operator: self.plugin.spec().operator.clone(),
+            message: format!("checkpoint: {error}"),
+        })?;
+        Ok(Some(OperatorSnapshot {
+            backend: format!("{:?}", self.backend).to_lowercase(),
+        }))
+    }
+
+    /// Opens the backend from the snapshot and rebuilds the timer index from it.
+    fn restore(&mut self, dir: &Path) -> Result<(), OperatorError> {
+        let error = |message: String| OperatorError {
+            operator: self.plugin.spec().operator.clone(),
+            message,
+        };
+        let key_groups = self
+            .state
+            .as_ref()
+            .map(|state| state.key_groups())
+            .ok_or_else(|| error("state is lent to a call".into()))?;
+        // Close the empty backend first: it holds the working directory (RocksDB's
+        // lock) that the restored one opens.
+        self.state = None;
+        let backend = open_backend(self.backend, &self.work_dir, Some(dir))
+            .map_err(|why| error(format!("restore: {why}")))?;
+        let state = OperatorState::restore(backend, key_groups)
+            .map_err(|why| error(format!("restore: {why}")))?;
+        self.state = Some(Box::new(state));
+        Ok(())
     }
 }
 

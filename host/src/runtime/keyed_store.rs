@@ -15,6 +15,7 @@ use crate::state::{KeyGroup, Scope, StateBackend, StateError, SubtaskState, Time
 #[derive(Debug)]
 pub struct OperatorState {
     inner: SubtaskState<Box<dyn StateBackend>>,
+    key_groups: Range<KeyGroup>,
 }
 
 fn scope(call: &CallScope) -> Scope<'_> {
@@ -40,8 +41,25 @@ impl OperatorState {
         key_groups: Range<KeyGroup>,
     ) -> Result<Self, StateError> {
         Ok(OperatorState {
-            inner: SubtaskState::restore(backend, key_groups)?,
+            inner: SubtaskState::restore(backend, key_groups.clone())?,
+            key_groups,
         })
+    }
+
+    /// The key groups this state covers.
+    pub fn key_groups(&self) -> Range<KeyGroup> {
+        self.key_groups.clone()
+    }
+
+    /// Writes a snapshot of the committed state into `dir` (which must not exist).
+    ///
+    /// # Errors
+    /// When a call's writes are still pending, or the backend cannot write it.
+    pub fn snapshot_to(&mut self, dir: &std::path::Path) -> Result<(), StateError> {
+        let base = self.inner.backend.base_mut().ok_or_else(|| {
+            StateError::snapshot(dir, "a call's writes are still pending (not committed)")
+        })?;
+        base.snapshot_to(dir)
     }
 
     pub fn set_watermark(&mut self, watermark: Option<Timestamp>) {
@@ -50,8 +68,8 @@ impl OperatorState {
 
     /// The backend as of the last commit, for a checkpoint: what a window operator
     /// persists into and what `snapshot_to` copies. Uncommitted writes of a call are
-    /// not in it (take it between calls).
-    pub fn backend_mut(&mut self) -> &mut Box<dyn StateBackend> {
+    /// not in it: `None` while a call's writes are pending (take it between calls).
+    pub fn backend_mut(&mut self) -> Option<&mut Box<dyn StateBackend>> {
         self.inner.backend.base_mut()
     }
 

@@ -7,6 +7,7 @@
 //! - [`key_selector`]: the keys of a keyed operator's input (`key_by`);
 //! - [`operator`]: the host-side operator contract; [`wasm_operator`] runs a plugin;
 //!   [`subtask`]: what an operator instance learns about its place;
+//! - [`align`]: barrier alignment over a task's inputs;
 //! - [`chain`]: chained operators on a task thread ([`timed_recv`] wakes it for
 //!   processing time);
 //! - [`source_task`] and `sink_task`: the tasks at both ends; `plan`: stages;
@@ -14,6 +15,7 @@
 //! - [`stats`]: live counters and the closing summary;
 //! - [`watermarks`]: the minimum over a task's inputs, aware of idle ones.
 
+pub mod align;
 pub mod assemble;
 pub mod chain;
 pub mod channel;

@@ -2,6 +2,14 @@
 //! plugin ([`super::wasm_operator::WasmOperator`]) or native code (built-ins,
 //! benchmark baselines). Lifecycle hooks have no-op defaults, so an operator
 //! implements only what it needs.
+//!
+//! Checkpoints: [`Operator::snapshot`] is called between messages, once the barrier
+//! of a checkpoint has arrived on every input, so it sees exactly the state of the
+//! input before the barrier; [`Operator::restore`] is called before the first message
+//! of a restored run. An operator that keeps state anywhere but in these snapshots
+//! (e.g. in a plugin's memory) loses it in a crash.
+
+use std::path::Path;
 
 use weir_batch::{Batch, Timestamp};
 
@@ -26,6 +34,13 @@ pub struct Emitted {
 pub struct OperatorError {
     pub operator: String,
     pub message: String,
+}
+
+/// What an operator wrote for a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorSnapshot {
+    /// The backend that wrote it (`memory`, `rocksdb`), for logs.
+    pub backend: String,
 }
 
 /// One step of an operator chain, owned by one subtask.
@@ -72,5 +87,31 @@ pub trait Operator: Send {
     /// As for [`Operator::process`].
     fn on_end(&mut self, _out: &mut Emitted) -> Result<(), OperatorError> {
         Ok(())
+    }
+
+    /// Writes the operator's state into `dir`, this operator subtask's directory in
+    /// the checkpoint (not yet created; the operator creates it). `None`: the operator
+    /// has no state (the default), and `dir` stays absent.
+    ///
+    /// # Errors
+    /// When the state cannot be written: the checkpoint, and the pipeline, fail.
+    fn snapshot(&mut self, _dir: &Path) -> Result<Option<OperatorSnapshot>, OperatorError> {
+        Ok(None)
+    }
+
+    /// Replaces the operator's state with the snapshot in `dir` (written by
+    /// [`Operator::snapshot`] of the same operator and subtask), before the first
+    /// message.
+    ///
+    /// # Errors
+    /// When the snapshot is missing or damaged: the run stops, never starts empty.
+    fn restore(&mut self, dir: &Path) -> Result<(), OperatorError> {
+        Err(OperatorError {
+            operator: self.name().to_owned(),
+            message: format!(
+                "the checkpoint holds state for it ({}), but this operator keeps none",
+                dir.display()
+            ),
+        })
     }
 }

@@ -15,17 +15,21 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::chain::{Chain, ChainError, ChainOutputs};
+use super::chain::{Chain, ChainCheckpoints, ChainError, ChainOutputs};
 use super::channel::{Fanout, Outlet, Partitioning, inboxes};
 use super::dead_letter::DeadLetter;
 use super::key_selector::{KeyBy, KeySelector};
 use super::message::Envelope;
 use super::operator::{Operator, OperatorError};
 use super::plan::{StagePlan, check_routes, plan_stages};
+use super::sink_task::SinkCheckpoints;
 use super::sink_task::{report_progress, run_dead_letters, run_sink};
+use super::source_task::SourceCheckpoints;
 use super::source_task::SourceTask;
 use super::stats::{OperatorStats, PipelineStats};
 use super::subtask::SubtaskInfo;
+use crate::checkpoint::coordinator::{MetadataBase, Outcome};
+use crate::checkpoint::{CheckpointError, Coordinator, Layout, Restored};
 use crate::config::Route;
 use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
 use crate::state::KeyGroup;
@@ -104,6 +108,23 @@ pub enum PipelineError {
     Graph(String),
     #[error("task `{0}` stopped unexpectedly: {1}")]
     Task(String, String),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+}
+
+/// How a run takes checkpoints (see [`crate::checkpoint`]).
+#[derive(Debug)]
+pub struct Checkpointing {
+    pub layout: Layout,
+    pub interval: Duration,
+    /// Completed checkpoints kept.
+    pub retain: usize,
+    /// The checkpoint the run starts from, if any (checked compatible).
+    pub restored: Option<Restored>,
+    /// What every `_metadata` says besides the tasks' acknowledgements.
+    pub base: MetadataBase,
+    /// A message here takes a savepoint and stops the run.
+    pub savepoints: mpsc::Receiver<()>,
 }
 
 /// How to run.
@@ -118,6 +139,8 @@ pub struct RunOptions {
 pub struct RunReport {
     pub stats: Arc<PipelineStats>,
     pub elapsed: Duration,
+    /// What checkpointing did, if it was on.
+    pub checkpoints: Option<Outcome>,
 }
 
 impl RunReport {
@@ -133,6 +156,29 @@ impl Pipeline {
     /// The first failure that stopped it (a connector's I/O, an operator that could not
     /// contain a fault, a malformed graph).
     pub async fn run(self, options: RunOptions) -> Result<RunReport, PipelineError> {
+        self.run_with(options, None).await
+    }
+
+    /// Runs the pipeline with checkpoints, from the checkpoint `checkpointing`
+    /// restores, if any, until its source ends or a savepoint is taken.
+    ///
+    /// # Errors
+    /// As [`Pipeline::run`]; also a source that cannot be checkpointed (stdin) or
+    /// restored, an operator that cannot restore its state, and a checkpoint that
+    /// cannot be written.
+    pub async fn run_checkpointed(
+        self,
+        options: RunOptions,
+        checkpointing: Checkpointing,
+    ) -> Result<RunReport, PipelineError> {
+        self.run_with(options, Some(checkpointing)).await
+    }
+
+    async fn run_with(
+        self,
+        options: RunOptions,
+        checkpointing: Option<Checkpointing>,
+    ) -> Result<RunReport, PipelineError> {
         let started = Instant::now();
         let Pipeline {
             name,
@@ -145,8 +191,55 @@ impl Pipeline {
             sinks,
             dead_letters,
         } = self;
+        let mut source = source;
         check_routes(&operators, &sinks)?;
         let stages = plan_stages(&operators);
+        // Checkpoints: the coordinator, the source's starting point, the ends of the
+        // coordinator's channels for every task.
+        let participants =
+            1 + stages.iter().map(|stage| stage.parallelism).sum::<usize>() + sinks.len();
+        let mut checkpoint_parts = None;
+        if let Some(checkpointing) = checkpointing {
+            let restored_id = checkpointing.restored.as_ref().map_or(0, |r| r.id);
+            let (position, watermark) = match &checkpointing.restored {
+                Some(restored) => {
+                    let entry = restored.metadata.sources.first().ok_or_else(|| {
+                        CheckpointError::Metadata {
+                            path: restored.dir.join(crate::checkpoint::layout::METADATA_FILE),
+                            message: "no source position".into(),
+                        }
+                    })?;
+                    source.seek(&entry.position).await?;
+                    (entry.position.clone(), entry.watermark)
+                }
+                None => {
+                    let position = source.position().ok_or_else(|| {
+                        CheckpointError::Unsupported(format!(
+                            "the source {} cannot be read again from a position; checkpoints need a file or generator source (or remove `[checkpoint]`)",
+                            source.describe()
+                        ))
+                    })?;
+                    (position, None)
+                }
+            };
+            let (coordinator, channels) = Coordinator::new(
+                checkpointing.layout.clone(),
+                checkpointing.interval,
+                checkpointing.retain,
+                participants,
+                checkpointing.base,
+                restored_id,
+                checkpointing.savepoints,
+            );
+            checkpoint_parts = Some((
+                coordinator,
+                channels,
+                checkpointing.layout,
+                checkpointing.restored,
+                position,
+                watermark,
+            ));
+        }
         let operator_stats: Vec<Arc<OperatorStats>> = operators
             .iter()
             .map(|operator| Arc::new(OperatorStats::new(&operator.name, &operator.plugin)))
@@ -259,7 +352,7 @@ impl Pipeline {
                         .collect::<Vec<_>>()
                         .join("+")
                 );
-                chains.push(Chain::new(
+                let mut chain = Chain::new(
                     chain_name,
                     chain_operators,
                     inbox,
@@ -270,7 +363,22 @@ impl Pipeline {
                         named,
                         dead_letters: dead_letter_sender.clone(),
                     },
-                ));
+                );
+                if let Some((_, channels, layout, restored, ..)) = &checkpoint_parts {
+                    if let Some(restored) = restored {
+                        chain.restore(|operator| {
+                            restored
+                                .metadata
+                                .snapshot_of(&restored.dir, operator, subtask)
+                        })?;
+                    }
+                    chain = chain.with_checkpoints(ChainCheckpoints {
+                        layout: layout.clone(),
+                        subtask,
+                        acks: channels.acks.clone(),
+                    });
+                }
+                chains.push(chain);
             }
         }
         let (source_fanout, source_selector) = if stages.is_empty() {
@@ -299,7 +407,21 @@ impl Pipeline {
         {
             let inputs = producer_parallelism(&route);
             let stats = stats.clone();
-            sink_tasks.push(tokio::spawn(run_sink(sink, inbox, inputs, stats, index)));
+            let checkpoints = checkpoint_parts
+                .as_ref()
+                .map(|(_, channels, _, restored, ..)| SinkCheckpoints {
+                    acks: channels.acks.clone(),
+                    commits: channels.commits.clone(),
+                    last_barrier: restored.as_ref().map_or(0, |r| r.id),
+                });
+            sink_tasks.push(tokio::spawn(run_sink(
+                sink,
+                inbox,
+                inputs,
+                stats,
+                index,
+                checkpoints,
+            )));
         }
         let dead_letter_task = tokio::spawn(run_dead_letters(
             dead_letters,
@@ -310,6 +432,25 @@ impl Pipeline {
             .progress
             .then(|| tokio::spawn(report_progress(name.clone(), stats.clone())));
 
+        let mut source_checkpoints = None;
+        let mut coordinator_task = None;
+        if let Some((coordinator, channels, _, restored, position, watermark)) = checkpoint_parts {
+            source_checkpoints = Some(SourceCheckpoints {
+                triggers: channels.triggers,
+                acks: channels.acks,
+                last_barrier: restored.as_ref().map_or(0, |r| r.id),
+                watermark,
+                position,
+            });
+            coordinator_task = Some(tokio::spawn(async move {
+                let outcome = coordinator.run().await;
+                if let Err(error) = &outcome {
+                    tracing::error!(target: "weir::checkpoint", "checkpoints stopped: {error}");
+                }
+                outcome
+            }));
+        }
+
         // The source runs here, in this task.
         let source_result = SourceTask {
             source,
@@ -319,6 +460,7 @@ impl Pipeline {
             batch_size,
             watermarks,
             stats: stats.clone(),
+            checkpoints: source_checkpoints,
         }
         .run()
         .await;
@@ -360,11 +502,23 @@ impl Pipeline {
         if let Some(progress) = progress {
             progress.abort();
         }
+        let mut checkpoints = None;
+        if let Some(task) = coordinator_task {
+            match task.await {
+                Ok(Ok(outcome)) => checkpoints = Some(outcome),
+                Ok(Err(error)) => errors.insert(0, error.into()),
+                Err(error) => errors.insert(
+                    0,
+                    PipelineError::Task("checkpoint coordinator".into(), error.to_string()),
+                ),
+            }
+        }
         match errors.into_iter().next() {
             Some(error) => Err(error),
             None => Ok(RunReport {
                 stats,
                 elapsed: started.elapsed(),
+                checkpoints,
             }),
         }
     }

@@ -12,6 +12,14 @@
 //! - when every split has been silent for the idle timeout, `Idle` is sent, once, and
 //!   the next batch makes the source active again;
 //! - the end of a bounded source is a watermark of +∞ (`Timestamp::MAX`), then `End`.
+//!
+//! Checkpoints (`SourceCheckpoints`): when the coordinator triggers checkpoint `n`,
+//! the task finishes the batch in hand, sends `Barrier(n)` to every output and
+//! acknowledges with the source's position after the last batch it sent (the reader
+//! hands each batch over with the position after it) and its watermark. After a
+//! savepoint's barrier it sends `End` (no +∞ watermark: the stream is not complete)
+//! and stops. A restored run starts by sending the watermark of its checkpoint, and
+//! never sends a lower one.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -24,9 +32,12 @@ use weir_batch::{Batch, Timestamp};
 use super::channel::Fanout;
 use super::dead_letter::DeadLetter;
 use super::key_selector::KeySelector;
-use super::message::Message;
+use super::message::{Barrier, Message};
 use super::pipeline::PipelineError;
 use super::stats::PipelineStats;
+use crate::checkpoint::metadata::SourceEntry;
+use crate::checkpoint::{Ack, AckAt, AckPayload};
+use crate::connector::SourcePosition;
 use crate::connector::{ConnectorError, Source};
 use crate::time::{SourceProgress, SourceWatermarks, WatermarkSpec};
 
@@ -47,12 +58,27 @@ pub(crate) struct SourceTask {
     pub batch_size: usize,
     pub watermarks: WatermarkSpec,
     pub stats: Arc<PipelineStats>,
+    pub checkpoints: Option<SourceCheckpoints>,
 }
 
-/// One read of the source, handed from the reader task.
+/// How a source task takes part in checkpoints.
+#[derive(Debug)]
+pub(crate) struct SourceCheckpoints {
+    /// Barriers the coordinator triggers.
+    pub triggers: mpsc::Receiver<Barrier>,
+    pub acks: mpsc::UnboundedSender<Ack>,
+    /// The checkpoint restored (0 for a fresh run).
+    pub last_barrier: u64,
+    /// The watermark sent before that checkpoint's barrier, if restored.
+    pub watermark: Option<Timestamp>,
+    /// Where the source starts.
+    pub position: SourcePosition,
+}
+
+/// One read of the source, handed from the reader task with the position after it.
 enum Read {
-    Batch(Batch, Vec<DeadLetter>),
-    End(Vec<DeadLetter>),
+    Batch(Batch, Vec<DeadLetter>, Option<SourcePosition>),
+    End(Vec<DeadLetter>, Option<SourcePosition>),
     Failed(ConnectorError),
 }
 
@@ -70,6 +96,7 @@ impl SourceTask {
             batch_size,
             watermarks,
             stats,
+            checkpoints,
         } = self;
         let describe = source.describe();
         let clock = SourceWatermarks::new(1, watermarks)
@@ -79,8 +106,8 @@ impl SourceTask {
             loop {
                 let mut letters = Vec::new();
                 let read = match source.next_batch(batch_size, &mut letters).await {
-                    Ok(Some(batch)) => Read::Batch(batch, letters),
-                    Ok(None) => Read::End(letters),
+                    Ok(Some(batch)) => Read::Batch(batch, letters, source.position()),
+                    Ok(None) => Read::End(letters, source.position()),
                     Err(error) => Read::Failed(error),
                 };
                 let last = !matches!(read, Read::Batch(..));
@@ -98,6 +125,8 @@ impl SourceTask {
             stats,
             clock,
             started: Instant::now(),
+            sent_watermark: checkpoints.as_ref().and_then(|c| c.watermark),
+            checkpoints,
         };
         let result = pump.run(reads).await;
         // Stops a read that waits for ever (stdin) once the pipeline is done with it.
@@ -117,24 +146,47 @@ struct Pump {
     clock: SourceWatermarks,
     /// Processing time, for idleness, counts from here.
     started: Instant,
+    /// The last watermark sent (a restored run starts at its checkpoint's).
+    sent_watermark: Option<Timestamp>,
+    checkpoints: Option<SourceCheckpoints>,
+}
+
+/// Waits for the next trigger; never, without checkpoints or once the coordinator is
+/// gone.
+///
+/// # Cancel safety
+/// Cancel safe (`mpsc::Receiver::recv`).
+async fn next_trigger(checkpoints: &mut Option<SourceCheckpoints>) -> Barrier {
+    if let Some(checkpoints) = checkpoints
+        && let Some(barrier) = checkpoints.triggers.recv().await
+    {
+        return barrier;
+    }
+    std::future::pending().await
 }
 
 impl Pump {
     async fn run(&mut self, mut reads: mpsc::Receiver<Read>) -> Result<(), PipelineError> {
         let mut ticker = tokio::time::interval(WATERMARK_INTERVAL);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        if let Some(watermark) = self.sent_watermark {
+            self.broadcast(Message::Watermark(watermark)).await?;
+        }
         loop {
             tokio::select! {
                 read = reads.recv() => match read {
-                    Some(Read::Batch(batch, letters)) => {
+                    Some(Read::Batch(batch, letters, position)) => {
                         self.source_dead_letters(letters).await?;
                         self.batch(batch).await?;
+                        self.moved_to(position);
                     }
-                    Some(Read::End(letters)) => {
+                    Some(Read::End(letters, position)) => {
                         self.source_dead_letters(letters).await?;
+                        self.moved_to(position);
                         // End of a bounded source: event time is complete, every
                         // window fires.
                         self.broadcast(Message::Watermark(Timestamp::MAX)).await?;
+                        self.acknowledge(AckAt::End);
                         return self.broadcast(Message::End).await;
                     }
                     Some(Read::Failed(error)) => return Err(error.into()),
@@ -146,8 +198,47 @@ impl Pump {
                     }
                 },
                 _ = ticker.tick() => self.poll().await?,
+                barrier = next_trigger(&mut self.checkpoints) => {
+                    self.broadcast(Message::Barrier(barrier)).await?;
+                    if let Some(checkpoints) = &mut self.checkpoints {
+                        checkpoints.last_barrier = barrier.checkpoint;
+                    }
+                    self.acknowledge(AckAt::Checkpoint(barrier.checkpoint));
+                    if barrier.savepoint {
+                        // Stop here: the run resumes from the savepoint.
+                        return self.broadcast(Message::End).await;
+                    }
+                }
             }
         }
+    }
+
+    /// Records where the source is after the batch just sent.
+    fn moved_to(&mut self, position: Option<SourcePosition>) {
+        if let (Some(checkpoints), Some(position)) = (&mut self.checkpoints, position) {
+            checkpoints.position = position;
+        }
+    }
+
+    /// Tells the coordinator where the source is.
+    fn acknowledge(&self, at: AckAt) {
+        let Some(checkpoints) = &self.checkpoints else {
+            return;
+        };
+        // A coordinator that is gone has failed, and reports it.
+        let _ = checkpoints.acks.send(Ack {
+            task: self.describe.clone(),
+            at,
+            payload: AckPayload::Source {
+                entry: SourceEntry {
+                    source: self.describe.clone(),
+                    split: ONLY_SPLIT,
+                    position: checkpoints.position.clone(),
+                    watermark: self.sent_watermark,
+                },
+                last_barrier: checkpoints.last_barrier,
+            },
+        });
     }
 
     fn now_ms(&self) -> u64 {
@@ -180,7 +271,10 @@ impl Pump {
     /// Sends what the watermark generators have to say now.
     async fn poll(&mut self) -> Result<(), PipelineError> {
         let SourceProgress { watermark, idle } = self.clock.poll(self.now_ms());
-        if let Some(watermark) = watermark {
+        if let Some(watermark) = watermark
+            && self.sent_watermark.is_none_or(|sent| watermark > sent)
+        {
+            self.sent_watermark = Some(watermark);
             self.broadcast(Message::Watermark(watermark)).await?;
         }
         if idle {

@@ -68,6 +68,7 @@ async fn run_collected(source: Box<dyn Source>, watermarks: WatermarkSpec) -> Ve
         batch_size: 100,
         watermarks,
         stats: Arc::new(PipelineStats::default()),
+        checkpoints: None,
     };
     task.run().await.expect("the source runs to its end");
     let mut messages = Vec::new();

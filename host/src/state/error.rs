@@ -13,6 +13,8 @@ use super::keyed::StateKind;
 /// The state operation that failed, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateOp {
+    /// Opening a backend.
+    Open,
     /// [`StateBackend::get`](super::StateBackend::get).
     Get,
     /// [`StateBackend::put`](super::StateBackend::put).
@@ -30,6 +32,7 @@ pub enum StateOp {
 impl fmt::Display for StateOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            StateOp::Open => "open",
             StateOp::Get => "get",
             StateOp::Put => "put",
             StateOp::Delete => "delete",

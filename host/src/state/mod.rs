@@ -3,8 +3,8 @@
 //!
 //! State lives in the host, never in guest memory. Layers, bottom up:
 //! - [`backend`]: [`StateBackend`], an ordered byte key-value store per operator
-//!   subtask (a RocksDB column family, or [`memory`]'s `BTreeMap`), with atomic
-//!   [`WriteBatch`]es;
+//!   subtask ([`rocksdb`]'s instance on disk, or [`memory`]'s `BTreeMap`), with
+//!   atomic [`WriteBatch`]es;
 //! - [`encoding`]: the key layout — key group first, so a key group is one contiguous
 //!   range — for state entries and timers;
 //! - [`keyed`]: typed value, list and map state scoped `(key group, key, namespace,
@@ -53,6 +53,7 @@ pub mod key_group;
 pub mod keyed;
 pub mod memory;
 pub mod open;
+pub mod rocksdb;
 pub mod snapshot_file;
 pub mod subtask;
 pub mod timers;
@@ -63,6 +64,7 @@ mod ttl;
 #[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod conformance;
 
+pub use self::rocksdb::RocksDbBackend;
 pub use backend::{BatchOp, ScanControl, StateBackend, WriteBatch, prefix_successor};
 pub use error::{StateError, StateOp};
 pub use key_group::{DEFAULT_MAX_KEY_GROUPS, KeyGroup, key_group_of, key_group_range, subtask_of};

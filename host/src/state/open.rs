@@ -7,20 +7,23 @@
 
 use std::path::Path;
 
-use super::{MemoryBackend, StateBackend, StateError};
+use super::{MemoryBackend, RocksDbBackend, StateBackend, StateError};
 
 /// Which backend keeps an operator's state (the pipeline's `[state] backend`, spelled
-/// in lower case: `"memory"`).
+/// in lower case: `"memory"` or `"rocksdb"`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// A `BTreeMap` in memory; snapshots are one file.
     #[default]
     Memory,
+    /// A RocksDB instance per subtask in its working directory; snapshots are
+    /// RocksDB checkpoints (hard links). For state larger than memory.
+    RocksDb,
 }
 
 /// Opens the backend of one operator subtask. `working_dir` is the subtask's own
-/// directory for live state (unused by the memory backend); `restore_from`, the
+/// directory for live state, emptied here (unused by the memory backend); `restore_from`, the
 /// subtask's directory in a checkpoint to start from (`None`: empty state).
 ///
 /// # Errors
@@ -30,13 +33,14 @@ pub fn open_backend(
     working_dir: &Path,
     restore_from: Option<&Path>,
 ) -> Result<Box<dyn StateBackend>, StateError> {
-    let _ = working_dir;
-    match kind {
-        BackendKind::Memory => Ok(Box::new(match restore_from {
-            Some(snapshot) => MemoryBackend::restore_from(snapshot)?,
-            None => MemoryBackend::new(),
-        })),
-    }
+    Ok(match (kind, restore_from) {
+        (BackendKind::Memory, Some(snapshot)) => Box::new(MemoryBackend::restore_from(snapshot)?),
+        (BackendKind::Memory, None) => Box::new(MemoryBackend::new()),
+        (BackendKind::RocksDb, Some(snapshot)) => {
+            Box::new(RocksDbBackend::restore(working_dir, snapshot)?)
+        }
+        (BackendKind::RocksDb, None) => Box::new(RocksDbBackend::open(working_dir)?),
+    })
 }
 
 #[cfg(test)]

@@ -65,10 +65,15 @@ impl<B: StateBackend> Overlay<B> {
     }
 
     /// The backend, for writes that bypass the transaction (a window operator bringing
-    /// its backend up to date at a checkpoint, between calls). Writing under keys
-    /// that are pending here would be shadowed by them: use it when [`Overlay::is_clean`].
-    pub fn base_mut(&mut self) -> &mut B {
-        &mut self.base
+    /// its backend up to date at a checkpoint) and for snapshots, between calls only:
+    /// `None` while writes are pending (they would shadow such writes, and a snapshot
+    /// must hold committed state only).
+    pub fn base_mut(&mut self) -> Option<&mut B> {
+        if self.is_clean() {
+            Some(&mut self.base)
+        } else {
+            None
+        }
     }
 
     /// The backend; pending writes are dropped.

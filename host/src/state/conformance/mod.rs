@@ -3,11 +3,14 @@
 //! timers on top of it. The memory backend and the transaction overlay run it here; the
 //! RocksDB backend runs the same function.
 //!
-//! [`model`] checks the overlay and keyed state against simple models under random
-//! operation sequences with commits and rollbacks.
+//! [`model`] and [`timers_model`] check the overlay, keyed state and timers against
+//! simple models under random operation sequences with commits and rollbacks;
+//! [`backends`] runs all of it on every backend.
 
+mod backends;
 mod keyed;
 mod model;
+mod timers_model;
 
 use super::{
     MemoryBackend, Overlay, ScanControl, StateBackend, StateError, TimeDomain, TimerService,
@@ -223,24 +226,14 @@ fn timers(backend: &mut dyn StateBackend) {
 }
 
 #[test]
-fn the_memory_backend_conforms() {
-    check_backend(&|| Box::new(MemoryBackend::new()));
-}
-
-#[test]
 fn the_overlay_conforms() {
     // Nothing committed: every answer comes from merging the overlay with its base.
     check_backend(&|| Box::new(Overlay::new(MemoryBackend::new())));
 }
 
-#[test]
-fn an_overlay_that_commits_after_each_write_conforms() {
-    check_backend(&|| Box::new(Committing(Overlay::new(MemoryBackend::new()))));
-}
-
 /// An overlay that commits after each write: exercises commit's batches.
 #[derive(Debug)]
-struct Committing(Overlay<MemoryBackend>);
+pub(crate) struct Committing(pub(crate) Overlay<Box<dyn StateBackend>>);
 
 impl Committing {
     fn commit(&mut self, done: Result<(), StateError>) -> Result<(), StateError> {

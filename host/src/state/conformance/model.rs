@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 
-use super::scan_all;
+use super::{MakeBackend, scan_all};
 use crate::state::{
-    MemoryBackend, Overlay, ScanControl, Scope, StateBackend, StateKind, StateSpec, SubtaskState,
-    WriteBatch,
+    Overlay, ScanControl, Scope, StateBackend, StateKind, StateSpec, SubtaskState, WriteBatch,
 };
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -84,15 +84,15 @@ fn entries(model: &Model, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn the_overlay_behaves_like_its_model(
-        committed_first in proptest::collection::vec(write(), 0..8),
-        ops in proptest::collection::vec(op(), 0..40),
-    ) {
-        let mut base = MemoryBackend::new();
+/// The overlay over a backend from `make` against its model, in `cases` random runs.
+pub(crate) fn the_overlay_behaves_like_its_model(make: MakeBackend<'_>, cases: u32) {
+    let strategy = (
+        proptest::collection::vec(write(), 0..8),
+        proptest::collection::vec(op(), 0..40),
+    );
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&strategy, |(committed_first, ops)| {
+        let mut base = make();
         let mut committed = Model::new();
         for write in &committed_first {
             apply_backend(&mut base, write);
@@ -121,10 +121,16 @@ proptest! {
                 Op::Get(k) => prop_assert_eq!(overlay.get(k).unwrap(), current.get(k).cloned()),
                 Op::Scan(prefix, limit) => {
                     let mut seen = Vec::new();
-                    overlay.scan_prefix(prefix, &mut |k, v| {
-                        seen.push((k.to_vec(), v.to_vec()));
-                        if seen.len() == *limit { ScanControl::Stop } else { ScanControl::Continue }
-                    }).unwrap();
+                    overlay
+                        .scan_prefix(prefix, &mut |k, v| {
+                            seen.push((k.to_vec(), v.to_vec()));
+                            if seen.len() == *limit {
+                                ScanControl::Stop
+                            } else {
+                                ScanControl::Continue
+                            }
+                        })
+                        .unwrap();
                     let mut expected = entries(&current, prefix);
                     expected.truncate(*limit);
                     prop_assert_eq!(seen, expected);
@@ -133,7 +139,7 @@ proptest! {
                     overlay.commit().unwrap();
                     prop_assert!(overlay.is_clean());
                     committed = current.clone();
-                    prop_assert_eq!(overlay.base().entries(), &committed);
+                    prop_assert_eq!(scan_all(overlay.base(), b""), entries(&committed, b""));
                 }
                 Op::Rollback => {
                     overlay.rollback();
@@ -141,8 +147,16 @@ proptest! {
                 }
             }
             prop_assert_eq!(scan_all(&overlay, b""), entries(&current, b""));
-            prop_assert_eq!(overlay.base().entries(), &committed, "nothing reaches the base before commit");
+            prop_assert_eq!(
+                scan_all(overlay.base(), b""),
+                entries(&committed, b""),
+                "nothing reaches the base before commit"
+            );
         }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
 }
 
@@ -212,22 +226,35 @@ fn live<T: Clone>(watermark: Option<i64>, (item, expiry): &(T, Option<i64>)) -> 
     (!expired).then(|| item.clone())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn keyed_state_behaves_like_its_model(
-        ttl in prop_oneof![Just(None), Just(Some(0u64)), Just(Some(10))],
-        ops in proptest::collection::vec(keyed_op(), 0..50),
-    ) {
-        let spec = |name: &str, kind| StateSpec { name: name.into(), kind, ttl_ms: ttl };
-        let (value, list, map) =
-            (spec("v", StateKind::Value), spec("l", StateKind::List), spec("m", StateKind::Map));
-        let mut state = SubtaskState::restore(MemoryBackend::new(), 0..1).unwrap();
+/// Keyed state with TTL through [`SubtaskState`] on a backend from `make` against its
+/// model, in `cases` random runs.
+pub(crate) fn keyed_state_behaves_like_its_model(make: MakeBackend<'_>, cases: u32) {
+    let strategy = (
+        prop_oneof![Just(None), Just(Some(0u64)), Just(Some(10))],
+        proptest::collection::vec(keyed_op(), 0..50),
+    );
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&strategy, |(ttl, ops)| {
+        let spec = |name: &str, kind| StateSpec {
+            name: name.into(),
+            kind,
+            ttl_ms: ttl,
+        };
+        let (value, list, map) = (
+            spec("v", StateKind::Value),
+            spec("l", StateKind::List),
+            spec("m", StateKind::Map),
+        );
+        let mut state = SubtaskState::restore(make(), 0..1).unwrap();
         let (mut committed, mut now) = (KeyedModel::default(), KeyedModel::default());
         let mut watermark: Option<i64> = None;
         let expiry = |w: Option<i64>, t: i64| ttl.map(|ttl| w.map_or(t, |w| w.max(t)) + ttl as i64);
-        let scope = |s: usize, time: i64| Scope { key_group: 0, key: SCOPES[s].0, namespace: SCOPES[s].1, time };
+        let scope = |s: usize, time: i64| Scope {
+            key_group: 0,
+            key: SCOPES[s].0,
+            namespace: SCOPES[s].1,
+            time,
+        };
         for op in &ops {
             let (keyed, backend) = (&mut state.keyed, &mut state.backend);
             match op.clone() {
@@ -237,50 +264,97 @@ proptest! {
                 }
                 KeyedOp::Get(s) => {
                     let expected = now.values.get(&s).and_then(|e| live(watermark, e));
-                    prop_assert_eq!(keyed.value_get(backend, &value, &scope(s, 0)).unwrap(), expected);
+                    prop_assert_eq!(
+                        keyed.value_get(backend, &value, &scope(s, 0)).unwrap(),
+                        expected
+                    );
                 }
                 KeyedOp::ListAdd(s, t, v) => {
                     keyed.list_add(backend, &list, &scope(s, t), &v).unwrap();
-                    now.lists.entry(s).or_default().push((v, expiry(watermark, t)));
+                    now.lists
+                        .entry(s)
+                        .or_default()
+                        .push((v, expiry(watermark, t)));
                 }
                 KeyedOp::ListReplace(s, t, vs) => {
-                    keyed.list_replace(backend, &list, &scope(s, t), &vs).unwrap();
+                    keyed
+                        .list_replace(backend, &list, &scope(s, t), &vs)
+                        .unwrap();
                     let e = expiry(watermark, t);
-                    now.lists.insert(s, vs.into_iter().map(|v| (v, e)).collect());
+                    now.lists
+                        .insert(s, vs.into_iter().map(|v| (v, e)).collect());
                 }
                 KeyedOp::ListGet(s) => {
-                    let expected: Vec<Vec<u8>> = now.lists.get(&s).into_iter().flatten()
-                        .filter_map(|e| live(watermark, e)).collect();
-                    prop_assert_eq!(keyed.list_get(backend, &list, &scope(s, 0)).unwrap(), expected);
+                    let expected: Vec<Vec<u8>> = now
+                        .lists
+                        .get(&s)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| live(watermark, e))
+                        .collect();
+                    prop_assert_eq!(
+                        keyed.list_get(backend, &list, &scope(s, 0)).unwrap(),
+                        expected
+                    );
                 }
                 KeyedOp::MapPut(s, t, k, v) => {
                     keyed.map_put(backend, &map, &scope(s, t), &k, &v).unwrap();
-                    now.maps.entry(s).or_default().insert(k, (v, expiry(watermark, t)));
+                    now.maps
+                        .entry(s)
+                        .or_default()
+                        .insert(k, (v, expiry(watermark, t)));
                 }
                 KeyedOp::MapRemove(s, k) => {
                     keyed.map_remove(backend, &map, &scope(s, 0), &k).unwrap();
                     now.maps.entry(s).or_default().remove(&k);
                 }
                 KeyedOp::MapGet(s, k) => {
-                    let expected = now.maps.get(&s).and_then(|m| m.get(&k)).and_then(|e| live(watermark, e));
-                    prop_assert_eq!(keyed.map_get(backend, &map, &scope(s, 0), &k).unwrap(), expected);
+                    let expected = now
+                        .maps
+                        .get(&s)
+                        .and_then(|m| m.get(&k))
+                        .and_then(|e| live(watermark, e));
+                    prop_assert_eq!(
+                        keyed.map_get(backend, &map, &scope(s, 0), &k).unwrap(),
+                        expected
+                    );
                 }
                 KeyedOp::MapEntries(s) => {
-                    let expected: Vec<(Vec<u8>, Vec<u8>)> = now.maps.get(&s).into_iter().flatten()
-                        .filter_map(|(k, e)| live(watermark, e).map(|v| (k.clone(), v))).collect();
-                    prop_assert_eq!(keyed.map_entries(backend, &map, &scope(s, 0)).unwrap(), expected);
+                    let expected: Vec<(Vec<u8>, Vec<u8>)> = now
+                        .maps
+                        .get(&s)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, e)| live(watermark, e).map(|v| (k.clone(), v)))
+                        .collect();
+                    prop_assert_eq!(
+                        keyed.map_entries(backend, &map, &scope(s, 0)).unwrap(),
+                        expected
+                    );
                 }
                 KeyedOp::Clear(s, kind) => {
-                    let spec = match kind { StateKind::Value => &value, StateKind::List => &list, StateKind::Map => &map };
+                    let spec = match kind {
+                        StateKind::Value => &value,
+                        StateKind::List => &list,
+                        StateKind::Map => &map,
+                    };
                     keyed.clear(backend, spec, &scope(s, 0)).unwrap();
                     match kind {
-                        StateKind::Value => { now.values.remove(&s); }
-                        StateKind::List => { now.lists.remove(&s); }
-                        StateKind::Map => { now.maps.remove(&s); }
+                        StateKind::Value => {
+                            now.values.remove(&s);
+                        }
+                        StateKind::List => {
+                            now.lists.remove(&s);
+                        }
+                        StateKind::Map => {
+                            now.maps.remove(&s);
+                        }
                     }
                 }
                 KeyedOp::ClearNamespace(s) => {
-                    keyed.clear_namespace(backend, 0, SCOPES[s].0, SCOPES[s].1).unwrap();
+                    keyed
+                        .clear_namespace(backend, 0, SCOPES[s].0, SCOPES[s].1)
+                        .unwrap();
                     now.values.remove(&s);
                     now.lists.remove(&s);
                     now.maps.remove(&s);
@@ -304,12 +378,30 @@ proptest! {
             state.set_watermark(Some(i64::MAX));
             for s in 0..SCOPES.len() {
                 let (keyed, backend) = (&mut state.keyed, &mut state.backend);
-                prop_assert_eq!(keyed.value_get(backend, &value, &scope(s, 0)).unwrap(), None);
-                prop_assert!(keyed.list_get(backend, &list, &scope(s, 0)).unwrap().is_empty());
-                prop_assert!(keyed.map_entries(backend, &map, &scope(s, 0)).unwrap().is_empty());
+                prop_assert_eq!(
+                    keyed.value_get(backend, &value, &scope(s, 0)).unwrap(),
+                    None
+                );
+                prop_assert!(
+                    keyed
+                        .list_get(backend, &list, &scope(s, 0))
+                        .unwrap()
+                        .is_empty()
+                );
+                prop_assert!(
+                    keyed
+                        .map_entries(backend, &map, &scope(s, 0))
+                        .unwrap()
+                        .is_empty()
+                );
             }
             state.commit().unwrap();
-            prop_assert!(state.base().is_empty(), "left: {:?}", state.base());
+            let left = scan_all(state.base(), b"");
+            prop_assert!(left.is_empty(), "left: {:?}", left);
         }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
 }

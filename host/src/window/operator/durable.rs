@@ -64,6 +64,9 @@ pub enum WindowStateError {
     /// The state is lent to a window function call that did not give it back.
     #[error("window operator `{operator}`: its state was not given back by a call")]
     Lent { operator: String },
+    /// A call's writes were neither committed nor rolled back.
+    #[error("window operator `{operator}`: a call's state writes are still pending")]
+    Pending { operator: String },
 }
 
 /// What one [`WindowOperator::persist`] wrote.
@@ -117,9 +120,24 @@ impl WindowOperator {
         mut self,
         backend: Box<dyn StateBackend>,
     ) -> Result<Self, WindowStateError> {
+        self.set_backend(backend)?;
+        Ok(self)
+    }
+
+    /// [`WindowOperator::with_backend`] in place.
+    pub(super) fn set_backend(
+        &mut self,
+        backend: Box<dyn StateBackend>,
+    ) -> Result<(), WindowStateError> {
         let state = open_state(backend).map_err(|source| self.state_error(source))?;
         self.durable.state = Some(Box::new(state));
-        Ok(self)
+        Ok(())
+    }
+
+    /// Closes the backend (a RocksDB instance releases its working directory); the
+    /// operator has no state until [`WindowOperator::set_backend`].
+    pub(super) fn release_backend(&mut self) {
+        self.durable.state = None;
     }
 
     /// Places keys in `max_key_groups` key groups (the pipeline's; 128 by default).
@@ -132,7 +150,8 @@ impl WindowOperator {
     /// of process functions, which is always current): what a checkpoint snapshots.
     ///
     /// # Errors
-    /// [`WindowStateError::Lent`] if a failed call kept the state.
+    /// [`WindowStateError::Lent`] if a failed call kept the state,
+    /// [`WindowStateError::Pending`] if a call's writes were not settled.
     pub fn backend_mut(&mut self) -> Result<&mut dyn StateBackend, WindowStateError> {
         let operator = &self.name;
         let state = self
@@ -142,7 +161,12 @@ impl WindowOperator {
             .ok_or_else(|| WindowStateError::Lent {
                 operator: operator.clone(),
             })?;
-        Ok(state.backend_mut().as_mut())
+        let backend = state
+            .backend_mut()
+            .ok_or_else(|| WindowStateError::Pending {
+                operator: operator.clone(),
+            })?;
+        Ok(backend.as_mut())
     }
 
     /// A checkpoint of the operator's state into `dir` (which must not exist):
@@ -302,7 +326,7 @@ impl WindowOperator {
         }
     }
 
-    fn state_error(&self, source: StateError) -> WindowStateError {
+    pub(super) fn state_error(&self, source: StateError) -> WindowStateError {
         WindowStateError::State {
             operator: self.name.clone(),
             source,

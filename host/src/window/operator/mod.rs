@@ -39,6 +39,7 @@
 
 mod add;
 mod apply;
+mod checkpoint;
 mod durable;
 mod durable_codec;
 mod fire;
@@ -57,6 +58,7 @@ use super::spec::{WindowKind, WindowSpec};
 use super::store::{EntryId, Handle, Timer, WindowStore};
 use crate::runtime::dead_letter::Origin;
 use crate::runtime::operator::{Emitted, Operator, OperatorError};
+pub use checkpoint::WindowDurability;
 pub use durable::{Persisted, WindowStateError};
 use firing_buffer::FiringBuffer;
 pub use firing_buffer::push_window_headers;
@@ -125,6 +127,8 @@ pub struct WindowOperator {
     counters: WindowCounters,
     /// The state backend, which checkpoints see (see [`durable`]).
     durable: durable::Durable,
+    /// Where the backend lives, for a restore (see [`checkpoint`]).
+    durability: Option<WindowDurability>,
 }
 
 impl WindowOperator {
@@ -212,6 +216,7 @@ impl WindowOperator {
             order: Vec::new(),
             counters: WindowCounters::default(),
             durable: durable::Durable::new(),
+            durability: None,
         })
     }
 
@@ -280,5 +285,16 @@ impl Operator for WindowOperator {
 
     fn on_end(&mut self, out: &mut Emitted) -> Result<(), OperatorError> {
         self.end_of_input(out)
+    }
+
+    fn snapshot(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<Option<crate::runtime::operator::OperatorSnapshot>, OperatorError> {
+        self.snapshot_hook(dir)
+    }
+
+    fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
+        self.restore_hook(dir)
     }
 }
