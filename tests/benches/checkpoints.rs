@@ -6,11 +6,13 @@
 //! runtime does — plus one at the end of the input.
 //!
 //! Each case prints events/s (wall clock, and by the thread's CPU time; both include
-//! the checkpoints), checkpoints taken, the longest and the median checkpoint (the
-//! stall: processing waits for it), the last checkpoint's size on disk (its files, each
-//! inode once) and entries written by it, the time to restore the last checkpoint into
-//! a fresh operator (open the backend from the snapshot, `with_backend`, `restore`),
-//! peak RSS, and its events/s (CPU) over the memory variant's.
+//! the checkpoints), checkpoints taken, the longest and the median (lower middle)
+//! checkpoint (the stall: processing waits for it), the longest by the thread's CPU
+//! time (the rest of a stall is waiting, for the disk or the core), the last
+//! checkpoint's size on disk (its files, each inode once), entries written by it and
+//! by all of them, the time to restore the last checkpoint into a fresh operator (open
+//! the backend from the snapshot, `with_backend`, `restore`), the results the restored
+//! operator fires, peak RSS, and its events/s (CPU) over the memory variant's.
 //!
 //! Run: `cargo bench -p weir-tests --bench checkpoints`
 //! (`WEIR_BENCH_EVENTS=2000000`, `WEIR_BENCH_KEYS=1000000`,
@@ -29,14 +31,16 @@ const CASES: [&str; 8] = [
     "sliding-native-memory",
 ];
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 13] = [
     "events/s",
     "CPU ev/s",
     "chk",
     "max stall ms",
     "med stall ms",
+    "max CPU ms",
     "size KiB",
     "written",
+    "all written",
     "restore ms",
     "restored",
     "RSS MiB",
@@ -83,8 +87,10 @@ fn main() {
             format!("{}", figures["checkpoints"]),
             format!("{:.1}", figures["stall_max_ms"]),
             format!("{:.1}", figures["stall_median_ms"]),
+            format!("{:.1}", figures["stall_max_cpu_ms"]),
             format!("{:.0}", figures["size_kib"]),
             format!("{}", figures["last_written"]),
+            format!("{}", figures["written"]),
             format!("{:.1}", figures["restore_ms"]),
             format!("{}", figures["restored_results"]),
             format!("{:.1}", figures["rss"]),

@@ -1,4 +1,4 @@
-//! The window benchmark: 10 M generated events (1,000 keys — `WEIR_BENCH_KEYS`, event time advancing 1 ms
+//! The window benchmark: 10 M generated events (1,000 keys, event time advancing 1 ms
 //! per event, disorder up to 500 ms, watermark delay 1 s), memory state, one core,
 //! through one window operator fed batch by batch on this thread (no channels, so the
 //! figures are the operator's own work):
@@ -19,7 +19,9 @@
 //! core); the Wasm/native ratios use the CPU figures.
 //!
 //! Run: `cargo bench -p weir-tests --bench windows`
-//! (`WEIR_BENCH_EVENTS=1000000` for a quicker run; `WEIR_BENCH_ONLY=tumbling-wasm,...`).
+//! (`WEIR_BENCH_EVENTS=1000000` for a quicker run; `WEIR_BENCH_ONLY=tumbling-wasm,...`;
+//! `WEIR_BENCH_KEYS=1000000` for other keys). The case runner is `window_case`,
+//! shared with the checkpoint benchmark.
 
 mod window_case;
 
