@@ -137,10 +137,11 @@ fn crash_test(
 /// Starts the pipeline in `dir` and kills it with SIGKILL, again and again, until
 /// [`KILLS`] kills or [`KILLING_TIME`]; returns how many kills there were.
 ///
-/// One run in four is killed at a random moment of its first 300 ms (start-up,
+/// One run in three is killed at a random moment of its first 300 ms (start-up,
 /// restore, the first batches); the others once a new checkpoint has completed, plus a
-/// random 0–400 ms, so that every such run makes progress and the next one restores
-/// from a checkpoint, whatever the speed of the machine.
+/// random 0–200 ms (at most one more checkpoint interval), so that every such run
+/// makes progress and the next one restores from a checkpoint, and the input outlasts
+/// the kills, whatever the speed of the machine.
 fn kill_repeatedly(dir: &Path, seed: u64) -> usize {
     let mut rng = seed | 1;
     let mut next = move |bound: u64| {
@@ -154,7 +155,7 @@ fn kill_repeatedly(dir: &Path, seed: u64) -> usize {
     while kills < KILLS && started.elapsed() < KILLING_TIME {
         let before = latest_checkpoint(dir);
         let mut child = spawn(dir, &["run", "-q", "p.toml"]);
-        if next(4) == 0 {
+        if next(3) == 0 {
             std::thread::sleep(Duration::from_millis(next(300)));
         } else {
             let waiting = Instant::now();
@@ -164,7 +165,7 @@ fn kill_repeatedly(dir: &Path, seed: u64) -> usize {
             {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            std::thread::sleep(Duration::from_millis(next(400)));
+            std::thread::sleep(Duration::from_millis(next(200)));
         }
         if child.try_wait().expect("wait").is_some() {
             break; // it finished before the kill

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const PHISHING: &str = include_str!("../../../examples/online-learning/phishing.csv");
+const PHISHING: &str = include_str!("../../../examples/data/phishing.csv");
 
 fn rows() -> Vec<([f64; 9], bool)> {
     PHISHING
