@@ -159,7 +159,7 @@ fn run_case(case: &str) {
 
     println!(
         "result {writes:.0} {reads:.0} {snapshot_ms:.1} {snapshot_mib:.1} {restore_ms:.1} {:.1}",
-        peak_rss_mib()
+        weir_tests::peak_rss_mib()
     );
 }
 
@@ -178,17 +178,4 @@ fn dir_bytes(dir: &Path) -> u64 {
         .filter_map(|entry| entry.ok()?.metadata().ok())
         .map(|metadata| metadata.len())
         .sum()
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }

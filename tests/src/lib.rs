@@ -53,3 +53,18 @@ pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// The process's peak resident set size in MiB, from `/proc/self/status` (0 where
+/// absent): what the benchmarks report, each case in a process of its own.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}

@@ -287,7 +287,7 @@ pub fn run(case: &str) {
     let cpu_rate = processed as f64 / cpu.as_secs_f64().max(1e-9);
     print!(
         "result rate={rate:.0} rss={:.1} cpu_rate={cpu_rate:.0} results={results}",
-        peak_rss_mib()
+        weir_tests::peak_rss_mib()
     );
     if let Some(mut checkpoints) = checkpoints {
         drop(operator);
@@ -353,20 +353,6 @@ impl CpuClock {
             .unwrap_or(0);
         Duration::from_nanos(nanos)
     }
-}
-
-/// The process's peak resident set size, from `/proc/self/status` (0 where absent).
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// The native baseline: what `rolling-stats` computes over compact records, in Rust,
