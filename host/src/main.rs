@@ -6,6 +6,9 @@
 //! weir savepoint PIPELINE.toml                     take a savepoint of the running
 //!                                                  pipeline and stop it
 //! weir check PIPELINE.toml    load and check the file and its plugins, run nothing
+//! weir new --lang L --kind K NAME   a plugin project from a template
+//! weir build [PROJECT]             build a plugin project, check its component
+//! weir test [PROJECT]              run a plugin's test cases through the harness
 //! ```
 //!
 //! With `[checkpoint]`, SIGINT or SIGTERM takes a savepoint and stops cleanly; a second
@@ -13,6 +16,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+mod cli;
 
 use clap::{Parser, Subcommand};
 use std::time::Duration;
@@ -70,6 +75,12 @@ enum Command {
         #[arg(long)]
         cache_dir: Option<PathBuf>,
     },
+    /// Make a plugin project from a template (then `weir build`, `weir test`).
+    New(cli::plugin_new::NewArgs),
+    /// Build a plugin project and check the component it produces.
+    Build(cli::plugin_build::BuildArgs),
+    /// Run a plugin's test cases (input and expected JSON lines) through the harness.
+    Test(cli::plugin_test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +114,9 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::New(args) => cli::plugin_new::run(args),
+        Command::Build(args) => cli::plugin_build::run(args),
+        Command::Test(args) => cli::plugin_test::run(args),
         Command::Run {
             pipeline,
             cache_dir,

@@ -3,6 +3,7 @@
 //!
 //! - [`engine`]: the shared [`wasmtime::Engine`] and the deadline clock;
 //! - [`cache`]: compiled components on disk, by content hash;
+//! - [`clock`]: the processing time plugins see (wall clock, or the harness's);
 //! - [`loader`]: loading and checking a component ([`Plugin`], [`PluginLoader`]);
 //! - [`instance`]: one live instance and the per-batch call ([`PluginInstance`]);
 //! - [`kind`]: which operator world a component implements;
@@ -12,6 +13,7 @@
 
 mod bindings;
 pub mod cache;
+pub mod clock;
 pub mod engine;
 mod error;
 mod exports;

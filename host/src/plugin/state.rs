@@ -370,9 +370,8 @@ impl TimersHost for HostCtx {
     }
 }
 
-/// The host's wall clock in ms since the Unix epoch.
+/// The processing time plugins see: the host's wall clock in ms since the Unix
+/// epoch, or the test harness's manual clock (see [`super::clock`]).
 pub fn processing_time_ms() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as Timestamp)
+    super::clock::processing_time_ms()
 }
