@@ -36,7 +36,10 @@ fn main() -> std::io::Result<()> {
 fn collect(base: &Path, dir: &Path, files: &mut Vec<(String, String)>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if path.is_dir() {
             if !SKIPPED.contains(&name.as_str()) {
                 collect(base, &path, files)?;

@@ -78,7 +78,11 @@ fn a_named_output_is_recorded_under_its_name() -> anyhow::Result<()> {
             json!({ "amount": 5, "seen": true }),
         ],
     );
-    assert_output(&harness, "alerts", &[json!({ "amount": 500, "seen": true })]);
+    assert_output(
+        &harness,
+        "alerts",
+        &[json!({ "amount": 500, "seen": true })],
+    );
     Ok(())
 }
 
@@ -100,12 +104,21 @@ fn a_trap_dead_letters_its_event_and_the_rest_flows_on() -> anyhow::Result<()> {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].value, b"poison");
     assert!(
-        dead[0].reason.as_deref().is_some_and(|reason| reason.contains("trap")),
+        dead[0]
+            .reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("trap")),
         "{:?}",
         dead[0].reason
     );
     // The batch trapped, then the poison event alone, as in a pipeline.
-    assert_eq!(harness.stats().traps.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(
+        harness
+            .stats()
+            .traps
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
     Ok(())
 }
 
@@ -126,8 +139,16 @@ fn timers_fire_when_the_watermark_passes_them_and_state_is_readable() -> anyhow:
     assert_eq!(
         harness.pending_timers()?,
         [
-            PendingTimer { domain: TimeDomain::EventTime, key: b"b".to_vec(), at: 1200 },
-            PendingTimer { domain: TimeDomain::EventTime, key: b"a".to_vec(), at: 1900 },
+            PendingTimer {
+                domain: TimeDomain::EventTime,
+                key: b"b".to_vec(),
+                at: 1200
+            },
+            PendingTimer {
+                domain: TimeDomain::EventTime,
+                key: b"a".to_vec(),
+                at: 1900
+            },
         ]
     );
     harness.advance_watermark(1199)?;
@@ -142,9 +163,11 @@ fn timers_fire_when_the_watermark_passes_them_and_state_is_readable() -> anyhow:
     assert_eq!(harness.value_state("heartbeats", b"a")?, Some(vec![2]));
     assert_eq!(harness.value_state("heartbeats", b"nobody")?, None);
     let unknown = harness.value_state("no-such-state", b"a").map(|_| ());
-    assert!(
-        unknown.is_err_and(|error| error.to_string().contains("declares no state `no-such-state`"))
-    );
+    assert!(unknown.is_err_and(|error| {
+        error
+            .to_string()
+            .contains("declares no state `no-such-state`")
+    }));
     Ok(())
 }
 
@@ -226,7 +249,10 @@ fn windows_fire_at_the_watermark_and_late_events_go_to_late() -> anyhow::Result<
     let main = harness.outputs_of("main");
     assert_eq!(main.len(), 1);
     assert_eq!(main[0].timestamp, Some(999));
-    assert_eq!(main[0].json().map(|value| value["sum"].clone()), Some(json!(6)));
+    assert_eq!(
+        main[0].json().map(|value| value["sum"].clone()),
+        Some(json!(6))
+    );
     harness.process(&[event(json!({ "card": "c", "amount": 1 }), 500)])?;
     assert_output(&harness, "late", &[json!({ "card": "c", "amount": 1 })]);
     Ok(())
@@ -306,8 +332,20 @@ fn restore_law(config: &HarnessConfig, steps: &[Step]) -> anyhow::Result<()> {
             config.component.display(),
             config.backend,
             weir_host::harness::diff::render_diff(
-                &expected.iter().map(|o| o.to_json().to_string()).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
-                &outputs.iter().map(|o| o.to_json().to_string()).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
+                &expected
+                    .iter()
+                    .map(|o| o.to_json().to_string())
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                &outputs
+                    .iter()
+                    .map(|o| o.to_json().to_string())
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
             )
         );
     }
@@ -321,7 +359,8 @@ fn snapshot_restore_continue_equals_an_uninterrupted_run() -> anyhow::Result<()>
         keyed.backend = backend;
         restore_law(&keyed, &script("device", 40))?;
 
-        let mut tumbling = rolling_stats("type = \"tumbling\"\nsize_ms = 1000\nallowed_lateness_ms = 200")?;
+        let mut tumbling =
+            rolling_stats("type = \"tumbling\"\nsize_ms = 1000\nallowed_lateness_ms = 200")?;
         tumbling.backend = backend;
         restore_law(&tumbling, &script("card", 40))?;
 
@@ -331,7 +370,8 @@ fn snapshot_restore_continue_equals_an_uninterrupted_run() -> anyhow::Result<()>
 
         let mut sessions = config("session-features", json!({ "field": "page" }));
         sessions.key_by = Some("user".into());
-        sessions.window = Some(window_from_toml("type = \"session\"\ngap_ms = 500").map_err(anyhow::Error::msg)?);
+        sessions.window =
+            Some(window_from_toml("type = \"session\"\ngap_ms = 500").map_err(anyhow::Error::msg)?);
         sessions.backend = backend;
         restore_law(&sessions, &script("user", 40))?;
 

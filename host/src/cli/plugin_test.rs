@@ -86,7 +86,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
         if args.update {
             std::fs::write(expected, outcome.actual_file())
                 .with_context(|| format!("writing {}", expected.display()))?;
-            println!("updated {} ({} lines)", expected.display(), outcome.actual.len());
+            println!(
+                "updated {} ({} lines)",
+                expected.display(),
+                outcome.actual.len()
+            );
         } else if !report(&outcome, "") {
             failed += 1;
             continue;
@@ -95,7 +99,10 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
             let mut restarted = run_case(&config, input, expected, RunMode::RestartAfterEveryStep)
                 .with_context(|| format!("case {} with restarts", input.display()))?;
             restarted.expected = outcome.actual.clone();
-            if !report(&restarted, " (restored after every step; - straight run, + restored)") {
+            if !report(
+                &restarted,
+                " (restored after every step; - straight run, + restored)",
+            ) {
                 failed += 1;
             }
         }
@@ -105,7 +112,10 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
         bail!("{failed} of {total} test cases failed");
     }
     if !args.update {
-        println!("{total} test case{} passed", if total == 1 { "" } else { "s" });
+        println!(
+            "{total} test case{} passed",
+            if total == 1 { "" } else { "s" }
+        );
     }
     Ok(())
 }
@@ -113,7 +123,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<()> {
 /// Prints a case's result; whether it passed.
 fn report(outcome: &CaseOutcome, what: &str) -> bool {
     if outcome.passed() {
-        println!("ok   {}{what} ({} lines)", outcome.name, outcome.actual.len());
+        println!(
+            "ok   {}{what} ({} lines)",
+            outcome.name,
+            outcome.actual.len()
+        );
         return true;
     }
     println!(

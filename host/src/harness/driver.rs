@@ -155,8 +155,8 @@ impl Harness {
             Some(dir) => ComponentCache::new(dir),
             None => ComponentCache::default_location(),
         };
-        let loader = PluginLoader::new(cache)
-            .map_err(|error| HarnessError::Engine(format!("{error:#}")))?;
+        let loader =
+            PluginLoader::new(cache).map_err(|error| HarnessError::Engine(format!("{error:#}")))?;
         let plugin = load(&loader, &config, &config.component)?;
         if let Some(kind) = config.kind
             && plugin.kind() != kind
@@ -408,7 +408,11 @@ impl Harness {
         Ok(())
     }
 
-    fn replace_operator(&mut self, plugin: Plugin, snapshot: &Snapshot) -> Result<(), HarnessError> {
+    fn replace_operator(
+        &mut self,
+        plugin: Plugin,
+        snapshot: &Snapshot,
+    ) -> Result<(), HarnessError> {
         let generation = self.next_generation();
         // The old operator goes first: it may hold its working directory's lock.
         let placeholder = Box::new(Stopped);
@@ -508,7 +512,10 @@ fn make_operator(
     };
     let dirs = StateDirs {
         backend: config.backend,
-        layout: Layout::new(&scratch.path().join(format!("work-{generation}")), "harness"),
+        layout: Layout::new(
+            &scratch.path().join(format!("work-{generation}")),
+            "harness",
+        ),
     };
     let built = for_plugin(&operator, plugin, &dirs)
         .map_err(|error| HarnessError::Config(error.to_string()))?;

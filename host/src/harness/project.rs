@@ -204,10 +204,12 @@ impl Project {
             })
             .transpose()?;
         if let Some(mib) = test.memory_limit_mib {
-            config.limits.memory_bytes = mib
-                .checked_mul(1 << 20)
-                .filter(|_| mib > 0)
-                .ok_or_else(|| error("`memory_limit_mib` must be at least 1 and fit in memory".into()))?;
+            config.limits.memory_bytes =
+                mib.checked_mul(1 << 20)
+                    .filter(|_| mib > 0)
+                    .ok_or_else(|| {
+                        error("`memory_limit_mib` must be at least 1 and fit in memory".into())
+                    })?;
         }
         if let Some(ms) = test.deadline_ms {
             if ms == 0 {
@@ -238,8 +240,13 @@ impl Project {
             let path = entry
                 .map_err(|error| HarnessError::Io(format!("{}: {error}", tests.display())))?
                 .path();
-            let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
-            if let Some(case) = name.as_deref().and_then(|name| name.strip_suffix(".input.jsonl")) {
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned());
+            if let Some(case) = name
+                .as_deref()
+                .and_then(|name| name.strip_suffix(".input.jsonl"))
+            {
                 let expected = tests.join(format!("{case}.expected.jsonl"));
                 cases.push((path, expected));
             }

@@ -16,7 +16,10 @@ use crate::plugin::{ComponentCache, PluginKind};
 /// # Errors
 /// When the command cannot start or fails, or the component is missing, not a
 /// component, or of another world.
-pub fn build_project(project: &Project, cache: &ComponentCache) -> Result<PluginKind, HarnessError> {
+pub fn build_project(
+    project: &Project,
+    cache: &ComponentCache,
+) -> Result<PluginKind, HarnessError> {
     let command = &project.file.build.command;
     let (program, args) = command
         .split_first()
@@ -45,7 +48,10 @@ pub fn build_project(project: &Project, cache: &ComponentCache) -> Result<Plugin
 ///
 /// # Errors
 /// As for [`build_project`].
-pub fn check_component(project: &Project, cache: &ComponentCache) -> Result<PluginKind, HarnessError> {
+pub fn check_component(
+    project: &Project,
+    cache: &ComponentCache,
+) -> Result<PluginKind, HarnessError> {
     let path = project.component();
     let bytes = std::fs::read(&path).map_err(|error| {
         HarnessError::Io(format!(

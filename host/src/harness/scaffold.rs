@@ -41,7 +41,9 @@ impl SdkSource {
     pub fn to_toml(&self) -> String {
         let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
         match self {
-            SdkSource::Path(path) => format!("{{ path = {} }}", quoted(&path.display().to_string())),
+            SdkSource::Path(path) => {
+                format!("{{ path = {} }}", quoted(&path.display().to_string()))
+            }
             SdkSource::Git(url) => format!("{{ git = {} }}", quoted(url)),
         }
     }
@@ -62,7 +64,10 @@ pub fn template_files(lang: &str, kind: ProjectKind) -> Vec<(&'static str, &'sta
     let prefix = format!("{lang}/{}/", kind.name());
     embedded::TEMPLATE_FILES
         .iter()
-        .filter_map(|(path, bytes)| path.strip_prefix(prefix.as_str()).map(|rest| (rest, *bytes)))
+        .filter_map(|(path, bytes)| {
+            path.strip_prefix(prefix.as_str())
+                .map(|rest| (rest, *bytes))
+        })
         .collect()
 }
 
@@ -126,7 +131,10 @@ pub fn create(new: &NewProject) -> Result<PathBuf, HarnessError> {
         }));
     }
     let dir = new.parent.join(&new.name);
-    if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+    if dir
+        .read_dir()
+        .is_ok_and(|mut entries| entries.next().is_some())
+    {
         return Err(HarnessError::Config(format!(
             "{} exists and is not empty; choose another name or `--dir`",
             dir.display()
@@ -137,7 +145,9 @@ pub fn create(new: &NewProject) -> Result<PathBuf, HarnessError> {
     };
     let wit_dir = dir.join("wit");
     std::fs::create_dir_all(&wit_dir).map_err(|error| io(&wit_dir, error))?;
-    let wit_dir = wit_dir.canonicalize().map_err(|error| io(&wit_dir, error))?;
+    let wit_dir = wit_dir
+        .canonicalize()
+        .map_err(|error| io(&wit_dir, error))?;
     for (path, bytes) in embedded::WIT_FILES {
         let target = wit_dir.join(path);
         std::fs::write(&target, bytes).map_err(|error| io(&target, error))?;
@@ -183,10 +193,15 @@ mod tests {
     #[test]
     fn every_kind_has_a_rust_template_with_a_project_file_and_a_test_case() {
         for kind in ProjectKind::ALL {
-            let files: Vec<&str> = template_files("rust", kind).into_iter().map(|(path, _)| path).collect();
+            let files: Vec<&str> = template_files("rust", kind)
+                .into_iter()
+                .map(|(path, _)| path)
+                .collect();
             assert!(files.contains(&"weir-project.toml"), "{kind:?}: {files:?}");
             assert!(
-                files.iter().any(|path| path.starts_with("tests/") && path.ends_with(".input.jsonl")),
+                files
+                    .iter()
+                    .any(|path| path.starts_with("tests/") && path.ends_with(".input.jsonl")),
                 "{kind:?}: {files:?}"
             );
         }

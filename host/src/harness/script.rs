@@ -143,7 +143,11 @@ fn parse_step(object: Map<String, Value>) -> Result<Step, String> {
             })
             .transpose()
     };
-    let value = match (object.get("event"), text("event_text")?, base64("event_base64")?) {
+    let value = match (
+        object.get("event"),
+        text("event_text")?,
+        base64("event_base64")?,
+    ) {
         (Some(value), None, None) => value.to_string().into_bytes(),
         (None, Some(text), None) => text.into_bytes(),
         (None, None, Some(bytes)) => bytes,
@@ -186,11 +190,13 @@ fn parse_step(object: Map<String, Value>) -> Result<Step, String> {
 /// The file and line of a line that is not a JSON object.
 pub fn parse_expected(path: &Path, text: &str) -> Result<Vec<String>, HarnessError> {
     content_lines(text)
-        .map(|(line, content)| match serde_json::from_str::<Value>(content) {
-            Ok(value @ Value::Object(_)) => Ok(value.to_string()),
-            Ok(_) => Err(line_error(path, line, "expected a JSON object")),
-            Err(error) => Err(line_error(path, line, format!("not JSON: {error}"))),
-        })
+        .map(
+            |(line, content)| match serde_json::from_str::<Value>(content) {
+                Ok(value @ Value::Object(_)) => Ok(value.to_string()),
+                Ok(_) => Err(line_error(path, line, "expected a JSON object")),
+                Err(error) => Err(line_error(path, line, format!("not JSON: {error}"))),
+            },
+        )
         .collect()
 }
 
@@ -376,8 +382,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_line() {
-        let error = parse_input(Path::new("in.jsonl"), "{\"watermark\": 1}\n{\"watermark\": \"x\"}")
-            .expect_err("a bad watermark");
+        let error = parse_input(
+            Path::new("in.jsonl"),
+            "{\"watermark\": 1}\n{\"watermark\": \"x\"}",
+        )
+        .expect_err("a bad watermark");
         assert_eq!(
             error.to_string(),
             "in.jsonl:2: `watermark` takes a whole number of milliseconds"

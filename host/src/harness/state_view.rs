@@ -59,7 +59,11 @@ impl StateEditor {
         &mut self,
         name: &str,
         key: &[u8],
-        op: impl FnOnce(&mut SubtaskState<Box<dyn StateBackend>>, &StateSpec, &Scope<'_>) -> Result<R, StateError>,
+        op: impl FnOnce(
+            &mut SubtaskState<Box<dyn StateBackend>>,
+            &StateSpec,
+            &Scope<'_>,
+        ) -> Result<R, StateError>,
     ) -> Result<R, HarnessError> {
         let spec = self.spec(name)?;
         let scope = Scope {
@@ -112,7 +116,9 @@ impl StateEditor {
     /// As for [`StateEditor::value`].
     pub fn set_value(&mut self, name: &str, key: &[u8], value: &[u8]) -> Result<(), HarnessError> {
         self.with_scope(name, key, |state, spec, scope| {
-            state.keyed.value_set(&mut state.backend, spec, scope, value)
+            state
+                .keyed
+                .value_set(&mut state.backend, spec, scope, value)
         })
     }
 
@@ -120,9 +126,16 @@ impl StateEditor {
     ///
     /// # Errors
     /// As for [`StateEditor::value`].
-    pub fn set_list(&mut self, name: &str, key: &[u8], values: &[Vec<u8>]) -> Result<(), HarnessError> {
+    pub fn set_list(
+        &mut self,
+        name: &str,
+        key: &[u8],
+        values: &[Vec<u8>],
+    ) -> Result<(), HarnessError> {
         self.with_scope(name, key, |state, spec, scope| {
-            state.keyed.list_replace(&mut state.backend, spec, scope, values)
+            state
+                .keyed
+                .list_replace(&mut state.backend, spec, scope, values)
         })
     }
 
@@ -168,11 +181,14 @@ impl StateEditor {
         [TimeDomain::EventTime, TimeDomain::ProcessingTime]
             .into_iter()
             .flat_map(|domain| {
-                self.state.timers.iter(domain).map(move |timer| PendingTimer {
-                    domain,
-                    key: timer.key.clone(),
-                    at: timer.at,
-                })
+                self.state
+                    .timers
+                    .iter(domain)
+                    .map(move |timer| PendingTimer {
+                        domain,
+                        key: timer.key.clone(),
+                        at: timer.at,
+                    })
             })
             .collect()
     }

@@ -34,7 +34,13 @@ pub fn build_component(crate_dir: impl AsRef<Path>) -> Result<PathBuf, BuildErro
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target_dir);
@@ -76,8 +82,12 @@ fn package_name(manifest: &str) -> Option<String> {
 mod tests {
     #[test]
     fn the_package_name_is_read_from_the_manifest() {
-        let manifest = "[package]\nname = \"fraud-score\"\nversion = \"0.1.0\"\n\n[lib]\nname = \"x\"\n";
-        assert_eq!(super::package_name(manifest).as_deref(), Some("fraud-score"));
+        let manifest =
+            "[package]\nname = \"fraud-score\"\nversion = \"0.1.0\"\n\n[lib]\nname = \"x\"\n";
+        assert_eq!(
+            super::package_name(manifest).as_deref(),
+            Some("fraud-score")
+        );
         assert_eq!(super::package_name("[workspace]\n"), None);
     }
 }
