@@ -11,6 +11,7 @@ use weir_harness::{
     BackendKind, Harness, HarnessConfig, InputEvent, Output, PendingTimer, TimeDomain,
     assert_output, diff_output, window_from_toml,
 };
+use weir_host::harness::diff::render_diff;
 use weir_tests::plugin;
 
 fn config(name: &str, settings: Value) -> HarnessConfig {
@@ -307,6 +308,10 @@ fn run(harness: &mut Harness, steps: &[Step]) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn as_strs(lines: &[String]) -> Vec<&str> {
+    lines.iter().map(String::as_str).collect()
+}
+
 /// Snapshot at `cut`, restore into a fresh harness, go on: the same output.
 fn restore_law(config: &HarnessConfig, steps: &[Step]) -> anyhow::Result<()> {
     let mut straight = Harness::new(config.clone())?;
@@ -326,28 +331,21 @@ fn restore_law(config: &HarnessConfig, steps: &[Step]) -> anyhow::Result<()> {
         second.restore(&snapshot)?;
         run(&mut second, &steps[cut..])?;
         outputs.extend(second.take_outputs());
-        assert!(
-            outputs == expected,
-            "{} (cut after step {cut}, {:?}): restored run differs:\n{}",
-            config.component.display(),
-            config.backend,
-            weir_host::harness::diff::render_diff(
-                &expected
+        if outputs != expected {
+            let lines = |records: &[Output]| -> Vec<String> {
+                records
                     .iter()
-                    .map(|o| o.to_json().to_string())
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-                &outputs
-                    .iter()
-                    .map(|o| o.to_json().to_string())
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-            )
-        );
+                    .map(|record| record.to_json().to_string())
+                    .collect()
+            };
+            let (expected, actual) = (lines(&expected), lines(&outputs));
+            panic!(
+                "{} (cut after step {cut}, {:?}): the restored run differs:\n{}",
+                config.component.display(),
+                config.backend,
+                render_diff(&as_strs(&expected), &as_strs(&actual))
+            );
+        }
     }
     Ok(())
 }

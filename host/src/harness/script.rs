@@ -18,7 +18,7 @@
 //! keys is a control line; wrap such an event in `{"event": ...}`.
 //!
 //! **Expected** (`NAME.expected.jsonl`): one line per emitted record, in order, as
-//! [`Output::to_json`] writes it:
+//! [`Output::to_json`](super::outputs::Output::to_json) writes it:
 //! `{"output": "main"|"late"|"dead-letter"|NAME, "event": V, "key": "k", "time": MS,
 //! "headers": {...}, "reason": "..."}` (`key`, `headers` only when present, `reason`
 //! for dead letters). Lines are compared as JSON values (the order of fields does not
