@@ -441,6 +441,7 @@ impl Pipeline {
                 last_barrier: restored.as_ref().map_or(0, |r| r.id),
                 watermark,
                 position,
+                commits: Some(channels.commits),
             });
             coordinator_task = Some(tokio::spawn(async move {
                 let outcome = coordinator.run().await;
