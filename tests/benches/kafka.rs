@@ -19,8 +19,8 @@
 //! (librdkafka's default of 5 ms would add up to 5 ms per hop); the source and the
 //! latency reader `fetch.wait.max.ms = 5`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -132,7 +132,10 @@ fn drain(consumer: &BaseConsumer, count: u64) -> Duration {
         if let Some(Ok(_)) = consumer.poll(Duration::from_millis(100)) {
             seen += 1;
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "{seen} of {count} records");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "{seen} of {count} records"
+        );
     }
     started.elapsed()
 }
@@ -298,14 +301,19 @@ fn main() {
     let loader = weir_tests::loader(&dir.path().join("cache"));
     let dead_letters = dir.path().join("dead.jsonl");
 
-    println!("kafka benchmark: tansu (memory) on loopback, {PARTITIONS} partitions, ~120-byte JSON");
+    println!(
+        "kafka benchmark: tansu (memory) on loopback, {PARTITIONS} partitions, ~120-byte JSON"
+    );
     // The broker's own rates.
     client.create_topic("load", PARTITIONS);
     let started = Instant::now();
     send(&producer(&client), "load", 0, events, None);
     let produce = events as f64 / started.elapsed().as_secs_f64();
-    let consume = events as f64 / drain(&reader(&client, "load", "load-reader"), events).as_secs_f64();
-    println!("broker alone: produce {produce:>10.0} ev/s, consume {consume:>10.0} ev/s ({events} events)");
+    let consume =
+        events as f64 / drain(&reader(&client, "load", "load-reader"), events).as_secs_f64();
+    println!(
+        "broker alone: produce {produce:>10.0} ev/s, consume {consume:>10.0} ev/s ({events} events)"
+    );
 
     // Throughput: the preloaded topic through the pipeline.
     println!(
@@ -318,7 +326,15 @@ fn main() {
         client.create_topic(&output, PARTITIONS);
         let counter = reader(&client, &output, &format!("count-{name}"));
         let started = Instant::now();
-        let running = start_pipeline(&runtime, &client, &loader, implementation, "load", &output, &dead_letters);
+        let running = start_pipeline(
+            &runtime,
+            &client,
+            &loader,
+            implementation,
+            "load",
+            &output,
+            &dead_letters,
+        );
         let elapsed = drain(&counter, events);
         running.stop();
         let rate = events as f64 / elapsed.as_secs_f64();
@@ -334,8 +350,15 @@ fn main() {
             let output = format!("{input}-out");
             client.create_topic(&input, PARTITIONS);
             client.create_topic(&output, PARTITIONS);
-            let running =
-                start_pipeline(&runtime, &client, &loader, implementation, &input, &output, &dead_letters);
+            let running = start_pipeline(
+                &runtime,
+                &client,
+                &loader,
+                implementation,
+                &input,
+                &output,
+                &dead_letters,
+            );
             let stop = Arc::new(AtomicBool::new(false));
             let warm_up = Instant::now() + Duration::from_secs(1);
             let collector = {

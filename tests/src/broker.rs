@@ -109,7 +109,14 @@ impl Broker {
                 "memory://tansu/",
             ]),
             BrokerKind::Noida => command
-                .args(["start", "--only", "kafka", "--host", "127.0.0.1", "--kafka-port"])
+                .args([
+                    "start",
+                    "--only",
+                    "kafka",
+                    "--host",
+                    "127.0.0.1",
+                    "--kafka-port",
+                ])
                 .arg(self.port.to_string())
                 .arg("--data-dir")
                 .arg(self.dir.path().join("data")),
@@ -124,9 +131,18 @@ impl Broker {
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("the {:?} broker exited ({status}):\n{}", self.kind, self.log());
+                panic!(
+                    "the {:?} broker exited ({status}):\n{}",
+                    self.kind,
+                    self.log()
+                );
             }
-            assert!(Instant::now() < deadline, "the {:?} broker did not start:\n{}", self.kind, self.log());
+            assert!(
+                Instant::now() < deadline,
+                "the {:?} broker did not start:\n{}",
+                self.kind,
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         self.child = Some(child);
@@ -194,7 +210,11 @@ impl Client {
                 .build()
                 .expect("runtime");
             runtime.block_on(admin.create_topics(
-                &[NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))],
+                &[NewTopic::new(
+                    &topic,
+                    partitions,
+                    TopicReplication::Fixed(1),
+                )],
                 &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
             ))
         })
@@ -254,7 +274,10 @@ impl Client {
     ) -> Vec<TestRecord> {
         let consumer: BaseConsumer = self
             .config()
-            .set("group.id", format!("weir-test-reader-{}", std::process::id()))
+            .set(
+                "group.id",
+                format!("weir-test-reader-{}", std::process::id()),
+            )
             .set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed")
             .create()
@@ -263,7 +286,11 @@ impl Client {
             .fetch_metadata(Some(topic), Duration::from_secs(10))
             .expect("metadata");
         let mut assignment = TopicPartitionList::new();
-        for found in metadata.topics().iter().filter(|found| found.name() == topic) {
+        for found in metadata
+            .topics()
+            .iter()
+            .filter(|found| found.name() == topic)
+        {
             for partition in found.partitions() {
                 assignment
                     .add_partition_offset(topic, partition.id(), Offset::Beginning)
@@ -275,8 +302,8 @@ impl Client {
         let mut last = Instant::now();
         let mut records = Vec::new();
         while started.elapsed() < timeout && (records.len() < expected || last.elapsed() < quiet) {
-            match consumer.poll(Duration::from_millis(50)) {
-                Some(Ok(message)) => {
+            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(50)) {
+                {
                     last = Instant::now();
                     records.push(TestRecord {
                         partition: message.partition(),
@@ -300,7 +327,6 @@ impl Client {
                         offset: message.offset(),
                     });
                 }
-                Some(Err(_)) | None => {}
             }
         }
         records

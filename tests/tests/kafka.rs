@@ -33,7 +33,9 @@ async fn while_running<T: Send + 'static>(
     std::fs::write(&path, text).expect("write pipeline");
     let config = config::load_file(&path).expect("pipeline loads");
     let loader = weir_tests::loader(&dir.join("cache"));
-    let pipeline = assemble(&config, &loader).await.expect("pipeline assembles");
+    let pipeline = assemble(&config, &loader)
+        .await
+        .expect("pipeline assembles");
     let reader = tokio::task::spawn_blocking(read);
     // The pipeline (its future is not `Send`) runs here until the reader is done.
     tokio::select! {
@@ -91,7 +93,14 @@ brokers = "{{brokers}}"
 topic = "converted"
 "#
         ),
-        move || reader.consume("converted", 400, Duration::from_millis(500), Duration::from_secs(60)),
+        move || {
+            reader.consume(
+                "converted",
+                400,
+                Duration::from_millis(500),
+                Duration::from_secs(60),
+            )
+        },
     )
     .await;
     assert_eq!(output.len(), input.len(), "every event once");
@@ -140,7 +149,10 @@ async fn windows_fire_on_per_partition_watermarks_with_an_idle_partition() {
     }
     broker.client().produce("readings", &input);
     let mut expected: BTreeMap<(String, i64), u64> = BTreeMap::new();
-    for record in input.iter().filter(|record| record.key.as_deref() != Some(b"end")) {
+    for record in input
+        .iter()
+        .filter(|record| record.key.as_deref() != Some(b"end"))
+    {
         let key = String::from_utf8(record.key.clone().expect("key")).expect("text");
         let start = record.timestamp.expect("time").div_euclid(1000) * 1000;
         *expected.entry((key, start)).or_default() += 1;
@@ -175,7 +187,14 @@ brokers = "{{brokers}}"
 topic = "counts"
 "#
         ),
-        move || reader.consume("counts", windows, Duration::from_millis(500), Duration::from_secs(60)),
+        move || {
+            reader.consume(
+                "counts",
+                windows,
+                Duration::from_millis(500),
+                Duration::from_secs(60),
+            )
+        },
     )
     .await;
     let got: BTreeMap<(String, i64), u64> = output
@@ -242,20 +261,40 @@ topic = "dead"
 "#
         ),
         move || {
-            let dead = reader.consume("dead", 4, Duration::from_millis(300), Duration::from_secs(60));
-            let clean = reader.consume("clean", 36, Duration::from_millis(300), Duration::from_secs(60));
+            let dead = reader.consume(
+                "dead",
+                4,
+                Duration::from_millis(300),
+                Duration::from_secs(60),
+            );
+            let clean = reader.consume(
+                "clean",
+                36,
+                Duration::from_millis(300),
+                Duration::from_secs(60),
+            );
             (clean, dead)
         },
     )
     .await;
     assert_eq!(clean.len(), 36);
-    assert!(clean.iter().all(|record| record.timestamp.is_some_and(|ts| (1_000..1_040).contains(&ts))));
+    assert!(clean.iter().all(|record| {
+        record
+            .timestamp
+            .is_some_and(|ts| (1_000..1_040).contains(&ts))
+    }));
     let mut letters: Vec<(String, String, String)> = dead
         .iter()
         .map(|record| {
             let letter: serde_json::Value = serde_json::from_slice(&record.value).expect("JSON");
             assert_eq!(letter["source"], "kafka:raw");
-            assert!(letter["reason"].as_str().expect("reason").contains("invalid JSON"), "{letter}");
+            assert!(
+                letter["reason"]
+                    .as_str()
+                    .expect("reason")
+                    .contains("invalid JSON"),
+                "{letter}"
+            );
             (
                 letter["position"].as_str().expect("position").to_owned(),
                 letter["value"].as_str().expect("value").to_owned(),

@@ -52,11 +52,8 @@ pub fn prepare_run(
     }
     let layout = Layout::new(&config.state.dir, &config.name);
     let fingerprint = Fingerprint::of(config, plugin_names);
-    let restored = super::transactional::committed_restore_point(
-        config,
-        &layout,
-        find(&layout, start)?,
-    )?;
+    let restored =
+        super::transactional::committed_restore_point(config, &layout, find(&layout, start)?)?;
     if let Some(restored) = &restored {
         restored.check_compatible(&fingerprint)?;
     }

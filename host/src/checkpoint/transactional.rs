@@ -13,8 +13,8 @@
 
 use super::restore::Restored;
 use super::{CheckpointError, Layout, Metadata};
-use crate::config::{PipelineConfig, SinkSection};
 use crate::config::kafka::DeliveryName;
+use crate::config::{PipelineConfig, SinkSection};
 use crate::connector::kafka::commit_marker::last_committed;
 
 /// `restored`, or the older checkpoint the exactly-once sinks of `config` last

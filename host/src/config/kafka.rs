@@ -103,7 +103,11 @@ impl KafkaSourceSection {
     ///
     /// # Errors
     /// A `start` that is not `earliest`, `latest` or a time; the reason.
-    pub fn spec(&self, pipeline: &str, timestamps: &TimestampSpec) -> Result<KafkaSourceSpec, String> {
+    pub fn spec(
+        &self,
+        pipeline: &str,
+        timestamps: &TimestampSpec,
+    ) -> Result<KafkaSourceSpec, String> {
         let start = match &self.start {
             None => StartOffset::Earliest,
             Some(toml::Value::String(text)) if text == "earliest" => StartOffset::Earliest,
@@ -154,5 +158,73 @@ impl KafkaSinkSection {
                 .unwrap_or_else(|| format!("weir-{pipeline}-{}", self.topic)),
             properties: self.properties.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{SinkSection, SourceSection, load_str};
+    use crate::connector::kafka::source::StartOffset;
+    use crate::time::TimestampSpec;
+
+    const SOURCE: &str = r#"name = "k"
+[source]
+type = "kafka"
+brokers = "127.0.0.1:9092"
+topics = ["in"]
+"#;
+
+    fn error(text: &str) -> String {
+        load_str(Path::new("p.toml"), text)
+            .expect_err("the file is wrong")
+            .to_string()
+    }
+
+    #[test]
+    fn a_kafka_pipeline_reads_with_its_defaults() {
+        let text = format!(
+            "{SOURCE}[source.event_time]\nheader = \"ts\"\n\n[[sink]]\ntype = \"kafka\"\nbrokers = \"b:1\"\ntopic = \"out\"\n"
+        );
+        let config = load_str(Path::new("p.toml"), &text).expect("valid");
+        let SourceSection::Kafka(source) = &config.source else {
+            panic!("a Kafka source");
+        };
+        let spec = source
+            .spec(&config.name, &config.event_time.timestamps)
+            .expect("valid");
+        assert_eq!(spec.group_id, "weir-k");
+        assert_eq!(spec.start, StartOffset::Earliest);
+        assert!(matches!(spec.timestamps, TimestampSpec::Header { ref name, .. } if name == "ts"));
+        let SinkSection::Kafka(sink) = &config.sinks[0].section else {
+            panic!("a Kafka sink");
+        };
+        assert_eq!(sink.spec(&config.name).transactional_id, "weir-k-out");
+    }
+
+    #[test]
+    fn a_bad_start_is_reported_at_its_line() {
+        let text = SOURCE.replace("topics", "start = \"yesterday\"\ntopics")
+            + "[[sink]]\ntype = \"discard\"\n";
+        let message = error(&text);
+        assert!(message.starts_with("p.toml:6:"), "{message}");
+        assert!(
+            message.contains("\"earliest\", \"latest\" or an RFC 3339 time"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn exactly_once_needs_checkpoints() {
+        let text = format!(
+            "{SOURCE}[[sink]]\ntype = \"kafka\"\nbrokers = \"b:1\"\ntopic = \"out\"\ndelivery = \"exactly-once\"\n"
+        );
+        let message = error(&text);
+        assert!(message.starts_with("p.toml:11:"), "{message}");
+        assert!(
+            message.contains("add a `[checkpoint]` section"),
+            "{message}"
+        );
     }
 }

@@ -169,9 +169,16 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
         ));
     }
     if let SourceSection::Kafka(kafka) = &source {
-        kafka.spec("", &crate::time::TimestampSpec::Ingestion).map_err(|message| {
-            error_near(&[Step::Key("source"), Step::Key("start")], "[source]", 0, message)
-        })?;
+        kafka
+            .spec("", &crate::time::TimestampSpec::Ingestion)
+            .map_err(|message| {
+                error_near(
+                    &[Step::Key("source"), Step::Key("start")],
+                    "[source]",
+                    0,
+                    message,
+                )
+            })?;
     }
     let event_time = check_event_time(&source).map_err(|problem| {
         let mut steps = vec![Step::Key("source"), Step::Key("event_time")];

@@ -317,7 +317,9 @@ impl SinkSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum DeadLetterSection {
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
     Stderr,
     /// A Kafka topic (see [`kafka`]).
     Kafka(KafkaDeadLetterSection),

@@ -22,8 +22,8 @@ pub mod file;
 pub mod format;
 pub mod generator;
 pub mod json_path;
-pub mod kafka;
 pub(crate) mod json_text;
+pub mod kafka;
 pub mod parts;
 pub mod stdio;
 

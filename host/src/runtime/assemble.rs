@@ -160,9 +160,9 @@ async fn open_source(
         }
         SourceSection::Kafka(kafka) => {
             // `start` was checked when the file was loaded.
-            let spec = kafka
-                .spec(pipeline, timestamps)
-                .map_err(|why| ConnectorError::new(format!("kafka:{}", kafka.topics.join(",")), why))?;
+            let spec = kafka.spec(pipeline, timestamps).map_err(|why| {
+                ConnectorError::new(format!("kafka:{}", kafka.topics.join(",")), why)
+            })?;
             Box::new(KafkaSource::open(&spec).await?)
         }
     })

@@ -1,6 +1,10 @@
 //! The source task: reads batches, gives the source's watermarks, keys events for a
 //! keyed first stage, and sends it all downstream.
 //!
+//! Each batch comes from one split of the source ([`Source::last_split`]; a Kafka
+//! partition) and moves only that split's watermark generator; the source's
+//! watermark is the minimum over its splits that are not idle.
+//!
 //! The source's reads run in a task of their own that hands batches over a channel
 //! of one; this task `select!`s on that channel and on an interval of
 //! [`WATERMARK_INTERVAL`]. So watermarks and idleness are reported while the source
@@ -19,7 +23,9 @@
 //! hands each batch over with the position after it) and its watermark. After a
 //! savepoint's barrier it sends `End` (no +∞ watermark: the stream is not complete)
 //! and stops. A restored run starts by sending the watermark of its checkpoint, and
-//! never sends a lower one.
+//! never sends a lower one. A source with a [`Source::position_committer`] is told
+//! the position of each checkpoint once it completes (Kafka commits it to the
+//! consumer group).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

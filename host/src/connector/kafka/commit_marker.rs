@@ -27,7 +27,10 @@ pub fn marker_group(transactional_id: &str) -> String {
 ///
 /// # Errors
 /// A topic name librdkafka refuses.
-pub(crate) fn marker(topic: &str, checkpoint: u64) -> Result<TopicPartitionList, rdkafka::error::KafkaError> {
+pub(crate) fn marker(
+    topic: &str,
+    checkpoint: u64,
+) -> Result<TopicPartitionList, rdkafka::error::KafkaError> {
     let mut list = TopicPartitionList::new();
     list.add_partition_offset(
         topic,

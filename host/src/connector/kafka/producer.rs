@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
+};
 use rdkafka::{ClientConfig, ClientContext};
 
 use super::{CLIENT_TIMEOUT, kafka_error};
@@ -42,7 +44,9 @@ pub(crate) struct Producer {
 
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer").field("describe", &self.describe).finish_non_exhaustive()
+        f.debug_struct("Producer")
+            .field("describe", &self.describe)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +97,10 @@ impl Producer {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
                 Err((error, _)) => {
-                    return Err(ConnectorError::new(&self.describe, format!("sending: {error}")));
+                    return Err(ConnectorError::new(
+                        &self.describe,
+                        format!("sending: {error}"),
+                    ));
                 }
             }
         }
@@ -125,7 +132,13 @@ impl Producer {
     }
 
     fn check_deliveries(&self) -> Result<(), ConnectorError> {
-        let failed = self.inner.context().failed.lock().ok().and_then(|f| f.clone());
+        let failed = self
+            .inner
+            .context()
+            .failed
+            .lock()
+            .ok()
+            .and_then(|f| f.clone());
         match failed {
             Some(error) => Err(ConnectorError::new(
                 &self.describe,
@@ -137,7 +150,9 @@ impl Producer {
 }
 
 /// The headers of a record, from (name, value) pairs.
-pub(crate) fn headers<'a>(pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> Option<OwnedHeaders> {
+pub(crate) fn headers<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Option<OwnedHeaders> {
     let mut headers: Option<OwnedHeaders> = None;
     for (key, value) in pairs {
         headers = Some(headers.unwrap_or_default().insert(Header {

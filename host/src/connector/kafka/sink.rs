@@ -150,9 +150,15 @@ impl KafkaSink {
         let describe = self.producer.describe.clone();
         let offsets = marker(&transactions.topic, checkpoint)
             .map_err(kafka_error(&describe, "preparing the commit marker"))?;
-        let group = transactions.marker_consumer.group_metadata().ok_or_else(|| {
-            ConnectorError::new(&describe, "the commit-marker consumer has no group metadata")
-        })?;
+        let group = transactions
+            .marker_consumer
+            .group_metadata()
+            .ok_or_else(|| {
+                ConnectorError::new(
+                    &describe,
+                    "the commit-marker consumer has no group metadata",
+                )
+            })?;
         self.producer
             .blocking("committing a transaction", move |p| {
                 p.send_offsets_to_transaction(&offsets, &group, CLIENT_TIMEOUT)?;

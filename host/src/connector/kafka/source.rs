@@ -132,7 +132,12 @@ impl KafkaSource {
         config.set("group.id", &spec.group_id);
         config.set("enable.auto.commit", "false");
         config.set("enable.auto.offset.store", "false");
-        default_property(&mut config, &spec.properties, "isolation.level", "read_committed");
+        default_property(
+            &mut config,
+            &spec.properties,
+            "isolation.level",
+            "read_committed",
+        );
         let reset = match spec.start {
             StartOffset::Latest => "latest",
             StartOffset::Earliest | StartOffset::Timestamp(_) => "earliest",
@@ -321,21 +326,30 @@ impl KafkaSource {
 fn now_ms() -> Timestamp {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
-/// Every partition of `topics` (in order), and each topic's first split.
+/// Every partition of the source's topics (split `i` is entry `i`), and each topic's
+/// first split.
+type Splits = (Vec<(String, i32)>, BTreeMap<String, usize>);
+
+/// The [`Splits`] of `topics`, in order.
 fn partitions_of(
     consumer: &StreamConsumer,
     topics: &[String],
     describe: &str,
-) -> Result<(Vec<(String, i32)>, BTreeMap<String, usize>), ConnectorError> {
+) -> Result<Splits, ConnectorError> {
     let mut partitions = Vec::new();
     let mut first_split = BTreeMap::new();
     for topic in topics {
         let metadata = consumer
             .fetch_metadata(Some(topic), CLIENT_TIMEOUT)
-            .map_err(kafka_error(describe, &format!("reading metadata of topic `{topic}`")))?;
+            .map_err(kafka_error(
+                describe,
+                &format!("reading metadata of topic `{topic}`"),
+            ))?;
         let count = metadata
             .topics()
             .iter()
@@ -476,7 +490,11 @@ impl CommitPosition for GroupCommitter {
         let mut list = TopicPartitionList::new();
         for saved in partitions.iter().filter(|saved| saved.offset >= 0) {
             // Only a malformed topic name fails here; the rest is still committed.
-            let _ = list.add_partition_offset(&saved.topic, saved.partition, Offset::Offset(saved.offset));
+            let _ = list.add_partition_offset(
+                &saved.topic,
+                saved.partition,
+                Offset::Offset(saved.offset),
+            );
         }
         if list.count() == 0 {
             return;
