@@ -81,9 +81,12 @@ fn send(
 ) {
     let started = Instant::now();
     for id in first..first + count {
+        // Paced in steps of a millisecond at least (a sleep per event undershoots).
         if let Some(rate) = rate {
             let due = started + Duration::from_secs_f64((id - first) as f64 / rate);
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            if let Some(wait) = due.checked_duration_since(Instant::now())
+                && wait >= Duration::from_millis(1)
+            {
                 std::thread::sleep(wait);
             }
         }
@@ -359,6 +362,10 @@ fn main() {
                 &output,
                 &dead_letters,
             );
+            // The pipeline is live once a first event made it through.
+            let probe = reader(&client, &output, &format!("probe-{input}"));
+            send(&producer(&client), &input, 0, 1, None);
+            drain(&probe, 1);
             let stop = Arc::new(AtomicBool::new(false));
             let warm_up = Instant::now() + Duration::from_secs(1);
             let collector = {
@@ -368,7 +375,7 @@ fn main() {
             };
             let count = (target * (seconds + 1.0)) as u64;
             let started = Instant::now();
-            send(&producer(&client), &input, 0, count, Some(target));
+            send(&producer(&client), &input, 1, count, Some(target));
             let achieved = count as f64 / started.elapsed().as_secs_f64();
             std::thread::sleep(Duration::from_millis(500));
             stop.store(true, Ordering::Relaxed);

@@ -46,7 +46,7 @@ pub fn prepare_run(
     };
     if pipeline.source.position().is_none() {
         return Err(CheckpointError::Unsupported(format!(
-            "the source {} cannot be read again from a position; checkpoints need a file or generator source (or remove `[checkpoint]`)",
+            "the source {} cannot be read again from a position; checkpoints need a file, generator or Kafka source (or remove `[checkpoint]`)",
             pipeline.source.describe()
         )));
     }
