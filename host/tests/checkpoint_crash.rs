@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use checkpoint_support::{
-    committed, heartbeat_pipeline, run, spawn, window_pipeline, write_heartbeats,
+    committed, crash_seed, heartbeat_pipeline, run, spawn, window_pipeline, write_heartbeats,
 };
 
 /// Events of the keyed plugin's input (a Wasm call per batch: the slower pipeline).
@@ -96,14 +96,7 @@ fn crash_test(
     let durable = format!("[state]\nbackend = \"{backend}\"\n\n[checkpoint]\ninterval_ms = 200\n");
     std::fs::write(crashed.join("p.toml"), pipeline("../in.jsonl", 1, &durable))
         .expect("write pipeline");
-    let seed: u64 = std::env::var("WEIR_CRASH_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |since| since.as_nanos() as u64)
-        });
+    let seed = crash_seed();
     println!("crash test ({backend}) seed: {seed} (replay with WEIR_CRASH_SEED={seed})");
     let kills = kill_repeatedly(&crashed, seed);
     let started = Instant::now();

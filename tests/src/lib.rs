@@ -2,6 +2,7 @@
 //! by `build.rs` are, running a pipeline file, reading what it wrote, and the
 //! native-Rust operators the benchmarks compare plugins with.
 
+pub mod broker;
 pub mod native;
 
 use std::path::{Path, PathBuf};

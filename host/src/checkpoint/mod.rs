@@ -6,7 +6,8 @@
 //! - [`fingerprint`]: the pipeline's shape, to refuse a checkpoint it cannot follow;
 //! - [`coordinator`]: the task that triggers barriers at the sources, collects every
 //!   task's acknowledgement, writes `_metadata` and tells the sinks to commit;
-//! - [`restore`]: which checkpoint a run starts from, checked before anything runs.
+//! - [`restore`]: which checkpoint a run starts from, checked before anything runs;
+//! - [`transactional`]: the restore point of exactly-once Kafka sinks.
 //!
 //! Laws:
 //! - a checkpoint exists only once its `_metadata` exists, and `_metadata` is written
@@ -22,6 +23,7 @@ pub mod layout;
 pub mod metadata;
 pub mod restore;
 pub mod start;
+pub mod transactional;
 
 use std::path::PathBuf;
 

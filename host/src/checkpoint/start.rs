@@ -46,13 +46,14 @@ pub fn prepare_run(
     };
     if pipeline.source.position().is_none() {
         return Err(CheckpointError::Unsupported(format!(
-            "the source {} cannot be read again from a position; checkpoints need a file or generator source (or remove `[checkpoint]`)",
+            "the source {} cannot be read again from a position; checkpoints need a file, generator or Kafka source (or remove `[checkpoint]`)",
             pipeline.source.describe()
         )));
     }
     let layout = Layout::new(&config.state.dir, &config.name);
     let fingerprint = Fingerprint::of(config, plugin_names);
-    let restored = find(&layout, start)?;
+    let restored =
+        super::transactional::committed_restore_point(config, &layout, find(&layout, start)?)?;
     if let Some(restored) = &restored {
         restored.check_compatible(&fingerprint)?;
     }

@@ -67,6 +67,7 @@ pub(super) fn check_event_time(source: &SourceSection) -> Result<SourceTime, Eve
         SourceSection::File { format, .. } => ("file", *format == Some(RecordFormatName::Csv)),
         SourceSection::Stdin { format, .. } => ("stdin", *format == Some(RecordFormatName::Csv)),
         SourceSection::Generator { .. } => ("generator", false),
+        SourceSection::Kafka(_) => ("kafka", false),
     };
     let unit = match section.unit {
         Some(TimeUnitName::S) => TimeUnit::Seconds,
@@ -100,6 +101,10 @@ pub(super) fn check_event_time(source: &SourceSection) -> Result<SourceTime, Eve
                 unit,
             }
         }
+        (None, Some(name)) if kind == "kafka" => TimestampSpec::Header {
+            name: name.clone(),
+            unit,
+        },
         (None, Some(_)) => {
             return Err(problem(
                 "header",

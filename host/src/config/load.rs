@@ -168,6 +168,18 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             "`disorder_ms` is too large".into(),
         ));
     }
+    if let SourceSection::Kafka(kafka) = &source {
+        kafka
+            .spec("", &crate::time::TimestampSpec::Ingestion)
+            .map_err(|message| {
+                error_near(
+                    &[Step::Key("source"), Step::Key("start")],
+                    "[source]",
+                    0,
+                    message,
+                )
+            })?;
+    }
     let event_time = check_event_time(&source).map_err(|problem| {
         let mut steps = vec![Step::Key("source"), Step::Key("event_time")];
         steps.extend(problem.key.map(Step::Key));
@@ -249,6 +261,19 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             })
         })
         .transpose()?;
+    if checkpoint.is_none()
+        && let Some(index) = sinks.iter().position(|sink| {
+            matches!(&sink.section, SinkSection::Kafka(kafka)
+                if kafka.delivery == super::kafka::DeliveryName::ExactlyOnce)
+        })
+    {
+        return Err(error_near(
+            &[Step::Key("sink"), Step::At(index), Step::Key("delivery")],
+            "[[sink]]",
+            index,
+            "`delivery = \"exactly-once\"` commits a transaction with each checkpoint: add a `[checkpoint]` section".into(),
+        ));
+    }
     let mut runtime = file.runtime.clone();
     runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
     Ok(PipelineConfig {
@@ -263,6 +288,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             Some(DeadLetterSection::File { path }) => DeadLetterSection::File {
                 path: base.join(path),
             },
+            Some(DeadLetterSection::Kafka(kafka)) => DeadLetterSection::Kafka(kafka),
             Some(DeadLetterSection::Stderr) | None => DeadLetterSection::Stderr,
         },
         state: file.state.clone().unwrap_or_default(),

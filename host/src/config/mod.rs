@@ -11,7 +11,7 @@
 //! max_key_groups = 128     # 1..=32768; fixed for the life of keyed state
 //!
 //! [source]
-//! type = "file"            # file | stdin | generator
+//! type = "file"            # file | stdin | generator | kafka (see [`kafka`])
 //! path = "transactions.jsonl"
 //! format = "jsonl"         # jsonl | csv (default: by extension, else jsonl)
 //!
@@ -77,6 +77,7 @@
 pub mod durability;
 mod error;
 mod event_time;
+pub mod kafka;
 mod load;
 mod spans;
 #[cfg(test)]
@@ -88,6 +89,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use self::durability::{CheckpointSection, StateSection};
+use self::kafka::{KafkaDeadLetterSection, KafkaSinkSection, KafkaSourceSection};
 use self::window::WindowSection;
 
 pub use error::ConfigError;
@@ -224,6 +226,8 @@ pub enum SourceSection {
         disorder_ms: Option<u64>,
         event_time: Option<EventTimeSection>,
     },
+    /// The partitions of Kafka topics (see [`kafka`]).
+    Kafka(KafkaSourceSection),
 }
 
 impl SourceSection {
@@ -233,6 +237,7 @@ impl SourceSection {
             SourceSection::File { event_time, .. }
             | SourceSection::Stdin { event_time, .. }
             | SourceSection::Generator { event_time, .. } => event_time.as_ref(),
+            SourceSection::Kafka(kafka) => kafka.event_time.as_ref(),
         }
     }
 }
@@ -293,6 +298,8 @@ pub enum SinkSection {
     Discard {
         from: Option<String>,
     },
+    /// A Kafka topic (see [`kafka`]).
+    Kafka(KafkaSinkSection),
 }
 
 impl SinkSection {
@@ -301,6 +308,7 @@ impl SinkSection {
             SinkSection::File { from, .. }
             | SinkSection::Stdout { from, .. }
             | SinkSection::Discard { from } => from.as_deref(),
+            SinkSection::Kafka(kafka) => kafka.from.as_deref(),
         }
     }
 }
@@ -309,6 +317,10 @@ impl SinkSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum DeadLetterSection {
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
     Stderr,
+    /// A Kafka topic (see [`kafka`]).
+    Kafka(KafkaDeadLetterSection),
 }

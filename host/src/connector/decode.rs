@@ -266,7 +266,7 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// Checks that `line` is one valid JSON value (without building it).
-fn check_json(line: &[u8]) -> Result<(), String> {
+pub(crate) fn check_json(line: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(line).map_err(|error| format!("not valid UTF-8: {error}"))?;
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map(|_| ())

@@ -223,10 +223,12 @@ impl Source for FileSource {
     async fn seek(&mut self, position: &SourcePosition) -> Result<(), ConnectorError> {
         match *position {
             SourcePosition::File { offset, line } => self.lines.seek(offset, line).await,
-            SourcePosition::Generator { .. } => Err(ConnectorError::new(
-                self.describe(),
-                format!("cannot continue from {position:?}: not a file position"),
-            )),
+            SourcePosition::Generator { .. } | SourcePosition::Kafka { .. } => {
+                Err(ConnectorError::new(
+                    self.describe(),
+                    format!("cannot continue from {position:?}: not a file position"),
+                ))
+            }
         }
     }
 }

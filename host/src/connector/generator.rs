@@ -361,7 +361,7 @@ impl Source for GeneratorSource {
                 GeneratorSource::seek(self, sequence);
                 Ok(())
             }
-            SourcePosition::File { .. } => Err(ConnectorError::new(
+            SourcePosition::File { .. } | SourcePosition::Kafka { .. } => Err(ConnectorError::new(
                 self.describe(),
                 format!("cannot continue from {position:?}: not a generator position"),
             )),

@@ -4,6 +4,7 @@
 //! - [`stdio`]: the same formats on stdin and stdout;
 //! - [`generator`]: deterministic events from a seed, for demos and benchmarks;
 //! - [`discard`]: a sink that only counts;
+//! - [`kafka`]: Kafka topics in and out (partitions as splits, transactions);
 //! - [`parts`]: the exactly-once file sink of checkpointed pipelines (part files,
 //!   committed in two phases);
 //! - [`decode`] and [`format`](mod@format): lines into events and events into lines;
@@ -22,6 +23,7 @@ pub mod format;
 pub mod generator;
 pub mod json_path;
 pub(crate) mod json_text;
+pub mod kafka;
 pub mod parts;
 pub mod stdio;
 
@@ -40,6 +42,18 @@ pub enum SourcePosition {
     File { offset: u64, line: u64 },
     /// A generator: the sequence number of the next event.
     Generator { sequence: u64 },
+    /// Kafka: the next offset of every partition read.
+    Kafka {
+        partitions: Vec<kafka::source::PartitionOffset>,
+    },
+}
+
+/// Tells an external system where a source is once a checkpoint holding that
+/// position has completed (Kafka: commits the offsets to the consumer group).
+pub trait CommitPosition: Send {
+    /// Records `position`; failures are logged, never fatal (the checkpoint is the
+    /// truth on restore).
+    fn commit(&self, position: &SourcePosition);
 }
 
 /// A failure of a connector itself (I/O), as opposed to a bad record.
@@ -78,6 +92,22 @@ pub trait Source: Send {
         max_events: usize,
         dead_letters: &mut Vec<DeadLetter>,
     ) -> Result<Option<Batch>, ConnectorError>;
+
+    /// How many splits the source reads (each with its own watermark generator).
+    fn splits(&self) -> usize {
+        1
+    }
+
+    /// The split of the last batch returned (`0..splits()`).
+    fn last_split(&self) -> usize {
+        0
+    }
+
+    /// Something to tell where the source is after each completed checkpoint, if the
+    /// source's system keeps progress of its own (Kafka's consumer groups).
+    fn position_committer(&self) -> Option<Box<dyn CommitPosition>> {
+        None
+    }
 
     /// The position after the last batch returned, for a checkpoint; `None` for a
     /// source that cannot be read again from a position (stdin), which cannot be

@@ -12,9 +12,12 @@ use crate::connector::discard::DiscardSink;
 use crate::connector::file::{FileDeadLetterSink, FileSink, FileSource};
 use crate::connector::format::{RecordFormat, SinkFormat};
 use crate::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
+use crate::connector::kafka::dead_letter::KafkaDeadLetterSink;
+use crate::connector::kafka::sink::KafkaSink;
+use crate::connector::kafka::source::KafkaSource;
 use crate::connector::parts::PartFileSink;
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
-use crate::connector::{DeadLetterSink, Sink, Source};
+use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
 use crate::plugin::{PluginError, PluginLoader, PluginSpec};
 use crate::time::TimestampSpec;
 
@@ -97,7 +100,7 @@ pub async fn assemble_with_plugins(
     for sink in &config.sinks {
         sinks.push((
             sink.route.clone(),
-            open_sink(&sink.section, checkpointed).await?,
+            open_sink(&config.name, &sink.section, checkpointed).await?,
         ));
     }
     let pipeline = Pipeline {
@@ -105,7 +108,7 @@ pub async fn assemble_with_plugins(
         batch_size: config.runtime.batch_size,
         channel_capacity: config.runtime.channel_capacity,
         max_key_groups: config.runtime.max_key_groups,
-        source: open_source(&config.source, &config.event_time.timestamps).await?,
+        source: open_source(&config.name, &config.source, &config.event_time.timestamps).await?,
         watermarks: config.event_time.watermarks,
         operators,
         sinks,
@@ -115,6 +118,7 @@ pub async fn assemble_with_plugins(
 }
 
 async fn open_source(
+    pipeline: &str,
     section: &SourceSection,
     timestamps: &TimestampSpec,
 ) -> Result<Box<dyn Source>, PipelineError> {
@@ -154,12 +158,20 @@ async fn open_source(
                 }),
             }))
         }
+        SourceSection::Kafka(kafka) => {
+            // `start` was checked when the file was loaded.
+            let spec = kafka.spec(pipeline, timestamps).map_err(|why| {
+                ConnectorError::new(format!("kafka:{}", kafka.topics.join(",")), why)
+            })?;
+            Box::new(KafkaSource::open(&spec).await?)
+        }
     })
 }
 
 /// A file sink writes one file, or, with checkpointing, a directory of part files
 /// committed with each checkpoint ([`PartFileSink`]).
 async fn open_sink(
+    pipeline: &str,
     section: &SinkSection,
     checkpointed: bool,
 ) -> Result<Box<dyn Sink>, PipelineError> {
@@ -172,6 +184,7 @@ async fn open_sink(
         }
         SinkSection::Stdout { format, .. } => Box::new(StdoutSink::new(sink_format(*format))),
         SinkSection::Discard { .. } => Box::new(DiscardSink::new()),
+        SinkSection::Kafka(kafka) => Box::new(KafkaSink::open(&kafka.spec(pipeline)).await?),
     })
 }
 
@@ -187,6 +200,11 @@ async fn open_dead_letters(
         }
         DeadLetterSection::File { path } => Box::new(FileDeadLetterSink::create(path).await?),
         DeadLetterSection::Stderr => Box::new(StderrDeadLetterSink::new()),
+        DeadLetterSection::Kafka(kafka) => Box::new(KafkaDeadLetterSink::create(
+            &kafka.brokers,
+            &kafka.topic,
+            &kafka.properties,
+        )?),
     })
 }
 

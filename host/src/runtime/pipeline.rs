@@ -215,7 +215,7 @@ impl Pipeline {
                 None => {
                     let position = source.position().ok_or_else(|| {
                         CheckpointError::Unsupported(format!(
-                            "the source {} cannot be read again from a position; checkpoints need a file or generator source (or remove `[checkpoint]`)",
+                            "the source {} cannot be read again from a position; checkpoints need a file, generator or Kafka source (or remove `[checkpoint]`)",
                             source.describe()
                         ))
                     })?;
@@ -441,6 +441,7 @@ impl Pipeline {
                 last_barrier: restored.as_ref().map_or(0, |r| r.id),
                 watermark,
                 position,
+                commits: Some(channels.commits),
             });
             coordinator_task = Some(tokio::spawn(async move {
                 let outcome = coordinator.run().await;

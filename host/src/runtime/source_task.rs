@@ -1,6 +1,10 @@
 //! The source task: reads batches, gives the source's watermarks, keys events for a
 //! keyed first stage, and sends it all downstream.
 //!
+//! Each batch comes from one split of the source ([`Source::last_split`]; a Kafka
+//! partition) and moves only that split's watermark generator; the source's
+//! watermark is the minimum over its splits that are not idle.
+//!
 //! The source's reads run in a task of their own that hands batches over a channel
 //! of one; this task `select!`s on that channel and on an interval of
 //! [`WATERMARK_INTERVAL`]. So watermarks and idleness are reported while the source
@@ -19,13 +23,17 @@
 //! hands each batch over with the position after it) and its watermark. After a
 //! savepoint's barrier it sends `End` (no +∞ watermark: the stream is not complete)
 //! and stops. A restored run starts by sending the watermark of its checkpoint, and
-//! never sends a lower one.
+//! never sends a lower one. A source with a [`Source::position_committer`] is told
+//! the position of each checkpoint once it completes (Kafka commits it to the
+//! consumer group).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use std::collections::BTreeMap;
+
+use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 use weir_batch::{Batch, Timestamp};
 
@@ -38,15 +46,15 @@ use super::stats::PipelineStats;
 use crate::checkpoint::metadata::SourceEntry;
 use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::SourcePosition;
-use crate::connector::{ConnectorError, Source};
+use crate::connector::{CommitPosition, ConnectorError, Source};
 use crate::time::{SourceProgress, SourceWatermarks, WatermarkSpec};
 
 /// How often a source polls its watermark generators while it reads nothing.
 pub const WATERMARK_INTERVAL: Duration = Duration::from_millis(200);
 
-/// The split a batch came from; every source has one split today (a Kafka source
-/// will have one per partition, each with its own watermark generator).
-const ONLY_SPLIT: usize = 0;
+/// The split recorded in a checkpoint's source entry: the position of a source
+/// covers all its splits (a Kafka position lists every partition).
+const ENTRY_SPLIT: usize = 0;
 
 /// A source and where its output goes.
 pub(crate) struct SourceTask {
@@ -73,11 +81,15 @@ pub(crate) struct SourceCheckpoints {
     pub watermark: Option<Timestamp>,
     /// Where the source starts.
     pub position: SourcePosition,
+    /// The latest completed checkpoint, to commit its position to the source's
+    /// system ([`Source::position_committer`]).
+    pub commits: Option<watch::Receiver<u64>>,
 }
 
 /// One read of the source, handed from the reader task with the position after it.
 enum Read {
-    Batch(Batch, Vec<DeadLetter>, Option<SourcePosition>),
+    /// A batch of one split, with that split.
+    Batch(Batch, usize, Vec<DeadLetter>, Option<SourcePosition>),
     End(Vec<DeadLetter>, Option<SourcePosition>),
     Failed(ConnectorError),
 }
@@ -99,14 +111,17 @@ impl SourceTask {
             checkpoints,
         } = self;
         let describe = source.describe();
-        let clock = SourceWatermarks::new(1, watermarks)
+        let clock = SourceWatermarks::new(source.splits(), watermarks)
             .map_err(|why| PipelineError::Task(describe.clone(), why))?;
+        let committer = source.position_committer();
         let (handover, reads) = mpsc::channel(1);
         let reader = tokio::spawn(async move {
             loop {
                 let mut letters = Vec::new();
                 let read = match source.next_batch(batch_size, &mut letters).await {
-                    Ok(Some(batch)) => Read::Batch(batch, letters, source.position()),
+                    Ok(Some(batch)) => {
+                        Read::Batch(batch, source.last_split(), letters, source.position())
+                    }
                     Ok(None) => Read::End(letters, source.position()),
                     Err(error) => Read::Failed(error),
                 };
@@ -126,7 +141,13 @@ impl SourceTask {
             clock,
             started: Instant::now(),
             sent_watermark: checkpoints.as_ref().and_then(|c| c.watermark),
+            completions: committer
+                .as_ref()
+                .and(checkpoints.as_ref())
+                .and_then(|checkpoints| checkpoints.commits.clone()),
             checkpoints,
+            committer,
+            acked: BTreeMap::new(),
         };
         let result = pump.run(reads).await;
         // Stops a read that waits for ever (stdin) once the pipeline is done with it.
@@ -149,6 +170,26 @@ struct Pump {
     /// The last watermark sent (a restored run starts at its checkpoint's).
     sent_watermark: Option<Timestamp>,
     checkpoints: Option<SourceCheckpoints>,
+    /// Commits the positions of completed checkpoints, if the source keeps them.
+    committer: Option<Box<dyn CommitPosition>>,
+    /// Completed checkpoints, when there is a committer.
+    completions: Option<watch::Receiver<u64>>,
+    /// The positions acknowledged for checkpoints not yet known to be complete.
+    acked: BTreeMap<u64, SourcePosition>,
+}
+
+/// Waits for the coordinator to complete a checkpoint; never without `completions`
+/// or once the coordinator is gone.
+///
+/// # Cancel safety
+/// Cancel safe (`watch::Receiver::changed`).
+async fn next_completed(completions: &mut Option<watch::Receiver<u64>>) -> u64 {
+    if let Some(completions) = completions
+        && completions.changed().await.is_ok()
+    {
+        return *completions.borrow_and_update();
+    }
+    std::future::pending().await
 }
 
 /// Waits for the next trigger; never, without checkpoints or once the coordinator is
@@ -175,9 +216,9 @@ impl Pump {
         loop {
             tokio::select! {
                 read = reads.recv() => match read {
-                    Some(Read::Batch(batch, letters, position)) => {
+                    Some(Read::Batch(batch, split, letters, position)) => {
                         self.source_dead_letters(letters).await?;
-                        self.batch(batch).await?;
+                        self.batch(batch, split).await?;
                         self.moved_to(position);
                     }
                     Some(Read::End(letters, position)) => {
@@ -198,18 +239,38 @@ impl Pump {
                     }
                 },
                 _ = ticker.tick() => self.poll().await?,
+                completed = next_completed(&mut self.completions) => {
+                    self.committed(completed);
+                }
                 barrier = next_trigger(&mut self.checkpoints) => {
                     self.broadcast(Message::Barrier(barrier)).await?;
                     if let Some(checkpoints) = &mut self.checkpoints {
                         checkpoints.last_barrier = barrier.checkpoint;
                     }
                     self.acknowledge(AckAt::Checkpoint(barrier.checkpoint));
+                    if let (Some(_), Some(checkpoints)) = (&self.committer, &self.checkpoints) {
+                        self.acked.insert(barrier.checkpoint, checkpoints.position.clone());
+                    }
                     if barrier.savepoint {
                         // Stop here: the run resumes from the savepoint.
                         return self.broadcast(Message::End).await;
                     }
                 }
             }
+        }
+    }
+
+    /// Checkpoint `completed` exists: tells the source's system where it is.
+    fn committed(&mut self, completed: u64) {
+        let mut newest = None;
+        while let Some(entry) = self.acked.first_entry() {
+            if *entry.key() > completed {
+                break;
+            }
+            newest = Some(entry.remove());
+        }
+        if let (Some(committer), Some(position)) = (&self.committer, newest) {
+            committer.commit(&position);
         }
     }
 
@@ -232,7 +293,7 @@ impl Pump {
             payload: AckPayload::Source {
                 entry: SourceEntry {
                     source: self.describe.clone(),
-                    split: ONLY_SPLIT,
+                    split: ENTRY_SPLIT,
                     position: checkpoints.position.clone(),
                     watermark: self.sent_watermark,
                 },
@@ -245,13 +306,13 @@ impl Pump {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    async fn batch(&mut self, batch: Batch) -> Result<(), PipelineError> {
+    async fn batch(&mut self, batch: Batch, split: usize) -> Result<(), PipelineError> {
         if !batch.is_empty() {
             self.stats
                 .events_read
                 .fetch_add(batch.len() as u64, Relaxed);
             let now = self.now_ms();
-            self.clock.on_batch(ONLY_SPLIT, batch.timestamps(), now);
+            self.clock.on_batch(split, batch.timestamps(), now);
             let batch = match &mut self.key_selector {
                 Some(selector) => selector.select(batch, &mut self.rejected),
                 None => batch,

@@ -216,3 +216,16 @@ pub fn sorted_lines(bytes: &[u8]) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// The seed of a kill schedule: `WEIR_CRASH_SEED` when set (to replay a run), else
+/// the clock.
+pub fn crash_seed() -> u64 {
+    std::env::var("WEIR_CRASH_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |since| since.as_nanos() as u64)
+        })
+}

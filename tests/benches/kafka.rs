@@ -1,0 +1,396 @@
+//! The Kafka benchmark, on a real broker (tansu, in memory, on loopback):
+//! Kafka → map → Kafka, with the map as a Wasm plugin (`bench-map`) and as native
+//! Rust over the same code (`plugins/bench-logic`), in the same run.
+//!
+//! Run: `cargo bench -p weir-tests --bench kafka`
+//! (`WEIR_BENCH_EVENTS=200000` for a quicker run; default 1 M events for throughput,
+//! `WEIR_BENCH_SECONDS=5` per latency rate).
+//!
+//! Printed:
+//! - the broker's own rates with the same client library (librdkafka): produce N
+//!   ~120-byte JSON transactions as fast as possible, then consume them;
+//! - sustained throughput: N events preloaded into a 4-partition topic, the time
+//!   from the pipeline's start until the last result is in the output topic;
+//! - end-to-end latency at 10 K, 50 K and 100 K events/s: each event carries its
+//!   send time (a header, ns); a consumer of the output topic records `received -
+//!   sent`; p50/p99/max over the run (the first second is warm-up, not counted).
+//!
+//! Client settings: the pipeline's sink and the load generator use `linger.ms = 1`
+//! (librdkafka's default of 5 ms would add up to 5 ms per hop); the source and the
+//! latency reader `fetch.wait.max.ms = 5`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+use weir_host::config::Route;
+use weir_host::connector::file::FileDeadLetterSink;
+use weir_host::connector::kafka::sink::{KafkaSink, KafkaSinkSpec};
+use weir_host::connector::kafka::source::{KafkaSource, KafkaSourceSpec};
+use weir_host::plugin::{PluginLimits, PluginLoader, PluginSpec};
+use weir_host::runtime::operator::Operator;
+use weir_host::runtime::pipeline::{OperatorSpec, Pipeline, RunOptions};
+use weir_host::runtime::wasm_operator::WasmOperator;
+use weir_tests::broker::{Broker, BrokerKind, Client};
+use weir_tests::native::{NativeMap, Shape};
+
+const PARTITIONS: i32 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Implementation {
+    Wasm,
+    Native,
+}
+
+fn transaction(id: u64) -> String {
+    format!(
+        r#"{{"id":{id},"card":"card-{:05}","amount":{}.25,"merchant":"m-{:04}","country":"FR","channel":"web"}}"#,
+        id % 10_000,
+        id * 7 % 1_000,
+        id % 500
+    )
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
+}
+
+fn producer(client: &Client) -> ThreadedProducer<DefaultProducerContext> {
+    client
+        .config()
+        .set("linger.ms", "1")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .expect("producer")
+}
+
+/// Sends `count` transactions from `first`, stamped with their send time, at `rate`
+/// events/s (as fast as possible without one).
+fn send(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    topic: &str,
+    first: u64,
+    count: u64,
+    rate: Option<f64>,
+) {
+    let started = Instant::now();
+    for id in first..first + count {
+        // Paced in steps of a millisecond at least (a sleep per event undershoots).
+        if let Some(rate) = rate {
+            let due = started + Duration::from_secs_f64((id - first) as f64 / rate);
+            if let Some(wait) = due.checked_duration_since(Instant::now())
+                && wait >= Duration::from_millis(1)
+            {
+                std::thread::sleep(wait);
+            }
+        }
+        let value = transaction(id);
+        let key = format!("card-{:05}", id % 10_000);
+        let sent = now_nanos().to_le_bytes();
+        let mut record = BaseRecord::to(topic)
+            .key(&key)
+            .payload(&value)
+            .partition(i32::try_from(id % PARTITIONS as u64).expect("small"))
+            .headers(OwnedHeaders::new().insert(Header {
+                key: "sent",
+                value: Some(&sent[..]),
+            }));
+        while let Err((_, back)) = producer.send(record) {
+            record = back;
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    producer.flush(Duration::from_secs(60)).expect("flush");
+}
+
+/// A consumer of every partition of `topic` from its start.
+fn reader(client: &Client, topic: &str, group: &str) -> BaseConsumer {
+    let consumer: BaseConsumer = client
+        .config()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()
+        .expect("consumer");
+    let mut list = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        list.add_partition_offset(topic, partition, Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&list).expect("assign");
+    consumer
+}
+
+/// Reads `count` records; the time it took.
+fn drain(consumer: &BaseConsumer, count: u64) -> Duration {
+    let started = Instant::now();
+    let mut seen = 0;
+    while seen < count {
+        if let Some(Ok(_)) = consumer.poll(Duration::from_millis(100)) {
+            seen += 1;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "{seen} of {count} records"
+        );
+    }
+    started.elapsed()
+}
+
+fn map_operator(implementation: Implementation, loader: &PluginLoader) -> OperatorSpec {
+    let factory: weir_host::runtime::pipeline::OperatorFactory = match implementation {
+        Implementation::Wasm => {
+            let plugin = loader
+                .load(PluginSpec {
+                    operator: "map".into(),
+                    path: weir_tests::plugin("bench-map"),
+                    settings_json: r#"{"shape":"json"}"#.into(),
+                    limits: PluginLimits::default(),
+                })
+                .expect("the benchmark plugin loads");
+            Box::new(move |subtask, stats| {
+                WasmOperator::new(plugin.clone(), subtask.index, stats)
+                    .map(|operator| Box::new(operator) as Box<dyn Operator>)
+            })
+        }
+        Implementation::Native => Box::new(move |_, stats| {
+            Ok(Box::new(NativeMap {
+                shape: Shape::Json,
+                stats,
+                scratch: Vec::new(),
+            }) as Box<dyn Operator>)
+        }),
+    };
+    OperatorSpec {
+        name: "map".into(),
+        plugin: format!("{implementation:?}"),
+        parallelism: 1,
+        key_by: None,
+        outputs: Vec::new(),
+        factory,
+    }
+}
+
+/// Starts Kafka `input` → map → Kafka `output` in the background.
+fn start_pipeline(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    loader: &PluginLoader,
+    implementation: Implementation,
+    input: &str,
+    output: &str,
+    dead_letters: &std::path::Path,
+) -> Running {
+    let fast_fetch = [("fetch.wait.max.ms".to_owned(), "5".to_owned())].into();
+    let source = runtime
+        .block_on(KafkaSource::open(&KafkaSourceSpec {
+            brokers: client.bootstrap.clone(),
+            topics: vec![input.to_owned()],
+            group_id: format!("bench-{input}"),
+            properties: fast_fetch,
+            ..KafkaSourceSpec::default()
+        }))
+        .expect("source");
+    let sink = runtime
+        .block_on(KafkaSink::open(&KafkaSinkSpec {
+            brokers: client.bootstrap.clone(),
+            topic: output.to_owned(),
+            properties: [("linger.ms".to_owned(), "1".to_owned())].into(),
+            ..KafkaSinkSpec::default()
+        }))
+        .expect("sink");
+    let pipeline = Pipeline {
+        name: "kafka-bench".into(),
+        batch_size: 1024,
+        channel_capacity: 16,
+        max_key_groups: weir_host::state::DEFAULT_MAX_KEY_GROUPS,
+        source: Box::new(source),
+        watermarks: weir_host::time::WatermarkSpec::default(),
+        operators: vec![map_operator(implementation, loader)],
+        sinks: vec![(Route::Main, Box::new(sink))],
+        dead_letters: Box::new(
+            runtime
+                .block_on(FileDeadLetterSink::create(dead_letters))
+                .expect("dead-letter file"),
+        ),
+    };
+    // A thread and runtime of its own: the pipeline's future is not `Send`.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async move {
+            tokio::select! {
+                result = pipeline.run(RunOptions::default()) => {
+                    if let Err(error) = result {
+                        eprintln!("the pipeline stopped: {error}");
+                    }
+                }
+                _ = stopped => {}
+            }
+        });
+    });
+    Running { stop, thread }
+}
+
+/// A pipeline running on a thread of its own.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("pipeline thread");
+    }
+}
+
+/// Latencies (µs) of the results read until `stop`, after `warm_up`.
+fn latencies(consumer: BaseConsumer, stop: Arc<AtomicBool>, warm_up: Instant) -> Vec<u64> {
+    let mut latencies = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(20)) {
+            let received = now_nanos();
+            let sent = message
+                .headers()
+                .and_then(|headers| headers.iter().find(|header| header.key == "sent"))
+                .and_then(|header| header.value)
+                .and_then(|value| <[u8; 8]>::try_from(value).ok())
+                .map(u64::from_le_bytes)
+                .expect("a send time");
+            if Instant::now() > warm_up {
+                latencies.push(received.saturating_sub(sent) / 1_000);
+            }
+        }
+    }
+    latencies.sort_unstable();
+    latencies
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index] as f64 / 1_000.0
+}
+
+fn main() {
+    let events: u64 = std::env::var("WEIR_BENCH_EVENTS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1_000_000);
+    let seconds: f64 = std::env::var("WEIR_BENCH_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(5.0);
+    let broker = Broker::start(BrokerKind::Tansu);
+    let client = broker.client();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let loader = weir_tests::loader(&dir.path().join("cache"));
+    let dead_letters = dir.path().join("dead.jsonl");
+
+    println!(
+        "kafka benchmark: tansu (memory) on loopback, {PARTITIONS} partitions, ~120-byte JSON"
+    );
+    // The broker's own rates.
+    client.create_topic("load", PARTITIONS);
+    let started = Instant::now();
+    send(&producer(&client), "load", 0, events, None);
+    let produce = events as f64 / started.elapsed().as_secs_f64();
+    let consume =
+        events as f64 / drain(&reader(&client, "load", "load-reader"), events).as_secs_f64();
+    println!(
+        "broker alone: produce {produce:>10.0} ev/s, consume {consume:>10.0} ev/s ({events} events)"
+    );
+
+    // Throughput: the preloaded topic through the pipeline.
+    println!(
+        "{:<8} {:>12} {:>8} | {:>10} {:>10} {:>10} {:>10}",
+        "map", "events/s", "vs broker", "rate ev/s", "p50 ms", "p99 ms", "max ms"
+    );
+    for implementation in [Implementation::Wasm, Implementation::Native] {
+        let name = format!("{implementation:?}").to_lowercase();
+        let output = format!("out-{name}");
+        client.create_topic(&output, PARTITIONS);
+        let counter = reader(&client, &output, &format!("count-{name}"));
+        let started = Instant::now();
+        let running = start_pipeline(
+            &runtime,
+            &client,
+            &loader,
+            implementation,
+            "load",
+            &output,
+            &dead_letters,
+        );
+        let elapsed = drain(&counter, events);
+        running.stop();
+        let rate = events as f64 / elapsed.as_secs_f64();
+        let _ = started;
+        println!(
+            "{name:<8} {rate:>12.0} {:>8.2}x |",
+            rate / produce.min(consume)
+        );
+
+        // Latency at fixed rates, on a topic of its own.
+        for target in [10_000.0, 50_000.0, 100_000.0] {
+            let input = format!("live-{name}-{}", target as u64);
+            let output = format!("{input}-out");
+            client.create_topic(&input, PARTITIONS);
+            client.create_topic(&output, PARTITIONS);
+            let running = start_pipeline(
+                &runtime,
+                &client,
+                &loader,
+                implementation,
+                &input,
+                &output,
+                &dead_letters,
+            );
+            // The pipeline is live once a first event made it through.
+            let probe = reader(&client, &output, &format!("probe-{input}"));
+            send(&producer(&client), &input, 0, 1, None);
+            drain(&probe, 1);
+            let stop = Arc::new(AtomicBool::new(false));
+            let warm_up = Instant::now() + Duration::from_secs(1);
+            let collector = {
+                let consumer = reader(&client, &output, &format!("latency-{input}"));
+                let stop = stop.clone();
+                std::thread::spawn(move || latencies(consumer, stop, warm_up))
+            };
+            let count = (target * (seconds + 1.0)) as u64;
+            let started = Instant::now();
+            send(&producer(&client), &input, 1, count, Some(target));
+            let achieved = count as f64 / started.elapsed().as_secs_f64();
+            std::thread::sleep(Duration::from_millis(500));
+            stop.store(true, Ordering::Relaxed);
+            let sorted = collector.join().expect("collector");
+            running.stop();
+            println!(
+                "{:<8} {:>12} {:>8} | {achieved:>10.0} {:>10.2} {:>10.2} {:>10.2}",
+                "",
+                "",
+                "",
+                percentile(&sorted, 0.5),
+                percentile(&sorted, 0.99),
+                percentile(&sorted, 1.0),
+            );
+        }
+    }
+    println!("peak RSS: {:.0} MiB", weir_tests::peak_rss_mib());
+}
