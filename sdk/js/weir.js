@@ -13,6 +13,14 @@
 
 /** UTF-8 bytes of a string (QuickJS has no TextEncoder). */
 export function utf8Encode(text) {
+  const ascii = new Uint8Array(text.length);
+  let i = 0;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) break;
+    ascii[i] = code;
+  }
+  if (i === text.length) return ascii; // the common case: plain ASCII
   const bytes = [];
   for (let i = 0; i < text.length; i++) {
     let code = text.codePointAt(i);
@@ -35,6 +43,15 @@ export function utf8Encode(text) {
 
 /** The string of UTF-8 `bytes`; a malformed sequence reads as U+FFFD. */
 export function utf8Decode(bytes) {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) { ascii = false; break; }
+  if (ascii) {
+    // The common case: plain ASCII, decoded in chunks (apply has an argument limit).
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 8192)
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+    return text;
+  }
   let text = "";
   for (let i = 0; i < bytes.length; ) {
     const byte = bytes[i];

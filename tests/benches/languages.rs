@@ -10,7 +10,7 @@
 //! including instantiation and `init`; events per second through `process` and the
 //! ratio to Rust (>1: slower than Rust).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use weir_host::batch::Batch;
@@ -43,13 +43,13 @@ fn payments() -> Batch {
 /// and where the compiled code came from.
 fn timed_load(
     loader: &PluginLoader,
-    path: &PathBuf,
+    path: &Path,
 ) -> (Duration, CacheOutcome, weir_host::plugin::Plugin) {
     let started = Instant::now();
     let plugin = loader
         .load(PluginSpec {
             operator: "fee".into(),
-            path: path.clone(),
+            path: path.to_path_buf(),
             settings_json: r#"{"fee_percent":3}"#.into(),
             limits: PluginLimits::default(),
         })
@@ -63,9 +63,17 @@ fn measure(language: &'static str, path: PathBuf, events: usize) -> Measured {
     let size_mib = std::fs::metadata(&path).map_or(0.0, |meta| meta.len() as f64 / 1048576.0);
     let cache = tempfile::tempdir().expect("temp dir");
     let (first_load, outcome, _) = timed_load(&weir_tests::loader(cache.path()), &path);
-    assert_eq!(outcome, CacheOutcome::Compiled, "{language}: the cache starts empty");
+    assert_eq!(
+        outcome,
+        CacheOutcome::Compiled,
+        "{language}: the cache starts empty"
+    );
     let (cached_load, outcome, plugin) = timed_load(&weir_tests::loader(cache.path()), &path);
-    assert_eq!(outcome, CacheOutcome::Hit, "{language}: the second load is cached");
+    assert_eq!(
+        outcome,
+        CacheOutcome::Hit,
+        "{language}: the second load is cached"
+    );
 
     let mut instance = plugin.instantiate(0).expect("instantiates");
     let mut batch = payments();
@@ -111,7 +119,11 @@ fn main() {
     let mut rust_rate = None;
     for (language, path) in ports {
         // The interpreters are far slower: fewer events keep the run short.
-        let events = if language == "rust" || language == "c" { events } else { events / 10 };
+        let events = if language == "rust" || language == "c" {
+            events
+        } else {
+            events / 10
+        };
         let measured = measure(language, path, events);
         let rust = *rust_rate.get_or_insert(measured.events_per_second);
         println!(
