@@ -91,7 +91,7 @@ export const invalidInput = (message) => new WeirError("invalid-input", message)
 /** The WIT `error` for anything thrown. */
 function toWit(error) {
   if (error instanceof WeirError) return { kind: error.kind, message: error.message };
-  return { kind: "internal", message: String(error && error.stack ? error : error) };
+  return { kind: "internal", message: String(error) };
 }
 
 /** The settings JSON as an object (anything else is a config error). */
