@@ -37,13 +37,19 @@ bool exports_weir_operator_keyed_processor_init(keyed_process_string_t *settings
   return weir_declare_value(err, "totals", &totals);
 }
 
-static void read_totals(uint32_t scope, int64_t *count, int64_t *sum) {
+/* The scope's count and sum (0 and 0 when absent); false when the state call failed. */
+static bool read_totals(weir_operator_types_error_t *err, uint32_t scope, int64_t *count,
+                        int64_t *sum) {
   uint8_t bytes[16];
+  long len;
   *count = *sum = 0;
-  if (weir_state_get(totals, scope, bytes, sizeof bytes) == sizeof bytes) {
-    memcpy(count, bytes, 8); /* wasm32 is little-endian */
-    memcpy(sum, bytes + 8, 8);
-  }
+  if (!weir_state_get(err, totals, scope, bytes, sizeof bytes, &len)) return false;
+  if (len == -1) return true;
+  if (len != sizeof bytes)
+    return weir_error(err, WEIR_OPERATOR_TYPES_ERROR_KIND_INTERNAL, "state `totals` is not 16 bytes");
+  memcpy(count, bytes, 8); /* wasm32 is little-endian */
+  memcpy(sum, bytes + 8, 8);
+  return true;
 }
 
 bool exports_weir_operator_keyed_processor_process(weir_operator_types_batch_t *batch,
@@ -65,7 +71,7 @@ bool exports_weir_operator_keyed_processor_process(weir_operator_types_batch_t *
       continue;
     }
     int64_t count, sum;
-    read_totals(ev.index, &count, &sum);
+    if (!(ok = read_totals(err, ev.index, &count, &sum))) break;
     count += 1;
     sum = sum > INT64_MAX - (int64_t)amount ? INT64_MAX : sum + (int64_t)amount;
     uint8_t bytes[16];
@@ -100,7 +106,7 @@ bool exports_weir_operator_keyed_processor_on_timer(
   for (uint32_t scope = 0; ok && scope < timers->len; scope++) {
     const exports_weir_operator_keyed_processor_fired_timer_t *timer = &timers->ptr[scope];
     int64_t count, sum;
-    read_totals(scope, &count, &sum);
+    if (!(ok = read_totals(err, scope, &count, &sum))) break;
     ok = weir_state_clear(err, totals, scope);
     json.len = 0;
     weir_buf_str(&json, "{\"key\":");

@@ -35,21 +35,21 @@ static inline bool weir_declare_value(weir_operator_types_error_t *err, const ch
   return true;
 }
 
-/* Reads a value state into `buf` (up to `cap` bytes); returns its full length, or
- * -1 when it is absent or the call failed. */
-static inline long weir_state_get(weir_operator_state_state_id_t id, uint32_t scope, uint8_t *buf,
-                           size_t cap) {
+/* Reads a value state into `buf` (up to `cap` bytes); `*len` is its full length, or -1
+ * when it is absent. */
+static inline bool weir_state_get(weir_operator_types_error_t *err,
+                                  weir_operator_state_state_id_t id, uint32_t scope,
+                                  uint8_t *buf, size_t cap, long *len) {
   keyed_process_option_list_u8_t value;
   weir_operator_state_state_error_t state_error;
-  if (!weir_operator_state_get(id, scope, &value, &state_error)) {
-    weir_operator_state_state_error_free(&state_error);
-    return -1;
-  }
-  if (!value.is_some) return -1;
-  size_t len = value.val.len;
-  memcpy(buf, value.val.ptr, len < cap ? len : cap);
+  if (!weir_operator_state_get(id, scope, &value, &state_error))
+    return weir_state_failed(err, &state_error);
+  *len = -1;
+  if (!value.is_some) return true;
+  *len = (long)value.val.len;
+  memcpy(buf, value.val.ptr, value.val.len < cap ? value.val.len : cap);
   keyed_process_list_u8_free(&value.val);
-  return (long)len;
+  return true;
 }
 
 /* Sets a value state to a copy of `bytes`. */

@@ -33,7 +33,9 @@ bool exports_weir_operator_keyed_processor_process(weir_operator_types_batch_t *
   weir_events_begin(&it, batch);
   while (ok && weir_events_next(&it, &ev)) {
     uint64_t count = 0; /* wasm32 is little-endian: the bytes are the number */
-    weir_state_get(count_state, ev.index, (uint8_t *)&count, sizeof count);
+    long len;
+    if (!(ok = weir_state_get(err, count_state, ev.index, (uint8_t *)&count, sizeof count, &len)))
+      break;
     count += 1;
     ok = weir_state_set(err, count_state, ev.index, (const uint8_t *)&count, sizeof count);
     json.len = 0;
