@@ -6,10 +6,11 @@ this package turns them into events and outputs, the way the Rust SDK does:
 - :class:`Map` — one new value per event (world ``stateless-processor``);
 - :class:`Processor` — a whole batch at a time, for filters and flat-maps;
 - :class:`KeyedProcessor` — per-key state and timers in the host (world
-  ``keyed-process``).
+  ``keyed-process``);
+- :class:`Aggregate` — an incremental window aggregate (world ``window-aggregate``).
 
-The window worlds (``window-aggregate``, ``window-process``) have no layer here yet:
-implement their exports on the raw bindings, or write those operators in Rust.
+The world ``window-process`` has no layer here yet: implement its exports on the raw
+bindings, or write that operator in Rust.
 
 Export one of them under the name the world's export has, e.g.::
 
@@ -48,10 +49,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The keyed layer imports interfaces only its world has, so it loads on first
-    # use: a map's component has no `state` import to bind.
+    # The keyed and aggregate layers import interfaces only their worlds have, so they
+    # load on first use: a map's component has no `state` import to bind.
     if name in ("KeyedProcessor", "KeyedContext", "States", "Timer", "ValueState", "export_keyed"):
         from . import keyed
 
         return getattr(keyed, name)
+    if name in ("Aggregate", "Firing", "export_aggregate"):
+        from . import aggregate
+
+        return getattr(aggregate, name)
     raise AttributeError(f"module 'weir' has no attribute {name!r}")
