@@ -7,10 +7,8 @@ this package turns them into events and outputs, the way the Rust SDK does:
 - :class:`Processor` — a whole batch at a time, for filters and flat-maps;
 - :class:`KeyedProcessor` — per-key state and timers in the host (world
   ``keyed-process``);
-- :class:`Aggregate` — an incremental window aggregate (world ``window-aggregate``).
-
-The world ``window-process`` has no layer here yet: implement its exports on the raw
-bindings, or write that operator in Rust.
+- :class:`Aggregate` — an incremental window aggregate (world ``window-aggregate``);
+- :class:`WindowProcessor` — all events of a window at once (world ``window-process``).
 
 Export one of them under the name the world's export has, e.g.::
 
@@ -49,9 +47,13 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The keyed and aggregate layers import interfaces only their worlds have, so they
+    # The state, keyed, aggregate and window layers import interfaces only their worlds have, so they
     # load on first use: a map's component has no `state` import to bind.
-    if name in ("KeyedProcessor", "KeyedContext", "States", "Timer", "ValueState", "export_keyed"):
+    if name in ("States", "ValueState"):
+        from . import state
+
+        return getattr(state, name)
+    if name in ("KeyedProcessor", "KeyedContext", "Timer", "export_keyed"):
         from . import keyed
 
         return getattr(keyed, name)
@@ -59,4 +61,8 @@ def __getattr__(name):
         from . import aggregate
 
         return getattr(aggregate, name)
+    if name in ("WindowProcessor", "WindowContext", "export_window"):
+        from . import window
+
+        return getattr(window, name)
     raise AttributeError(f"module 'weir' has no attribute {name!r}")

@@ -2,38 +2,14 @@
 host. The instance serves many keys and may be replaced at any moment: keep nothing
 per key in ``self``, only in states declared in ``init``."""
 
-from wit_world.imports import state, timers
+from wit_world.imports import timers
 
 from .errors import to_wit
 from .events import events
 from .output import Output
 from .processor import Plugin, describe
 from .settings import parse_settings
-
-
-class ValueState:
-    """A value state: bytes per key (encode typed values yourself, e.g. with
-    ``struct`` or JSON). Pass the call's context, which stands for the key."""
-
-    def __init__(self, state_id: int):
-        self.id = state_id
-
-    def get(self, ctx):
-        return state.get(self.id, ctx.scope)
-
-    def set(self, ctx, value: bytes):
-        state.set(self.id, ctx.scope, bytes(value))
-
-    def clear(self, ctx):
-        state.clear(self.id, ctx.scope)
-
-
-class States:
-    """Declares states during ``init``."""
-
-    def value(self, name: str, ttl_ms: int = None) -> ValueState:
-        spec = state.StateSpec(name=name, kind=state.StateKind.VALUE, ttl_ms=ttl_ms)
-        return ValueState(state.declare(spec))
+from .state import States
 
 
 class KeyedContext:
