@@ -7,35 +7,9 @@
 // A throw fails the whole call (the host rolls back its state writes and re-runs the
 // batch event by event); to refuse one event before touching its state, `out.reject`.
 
-import * as state from "weir:operator/state@0.1.0";
 import * as timers from "weir:operator/timers@0.1.0";
-import { Output, WeirError, describe, events, guarded, parseSettings } from "./weir.js";
-
-/** A value state: bytes (Uint8Array) per key; pass the call's context. */
-export class ValueState {
-  constructor(id) { this.id = id; }
-  get(ctx) { return unwrap(() => state.get(this.id, ctx.scope)); }
-  set(ctx, value) { unwrap(() => state.set(this.id, ctx.scope, value)); }
-  clear(ctx) { unwrap(() => state.clear(this.id, ctx.scope)); }
-}
-
-/** Declares states during `init`. */
-export class States {
-  value(name, ttlMs = null) {
-    return new ValueState(unwrap(() => state.declare({ name, kind: "value", ttlMs })));
-  }
-}
-
-/** A state-error thrown by the bindings as a WeirError with a readable message. */
-function unwrap(call) {
-  try {
-    return call();
-  } catch (error) {
-    if (error instanceof Error) throw error;
-    const detail = error && error.tag ? `${error.tag}${error.val !== undefined ? ` (${error.val})` : ""}` : String(error);
-    throw new WeirError("internal", `state: ${detail}`);
-  }
-}
+import { States, unwrap } from "./state.js";
+import { Output, describe, events, guarded, parseSettings } from "./weir.js";
 
 /** The key at hand and its timers; states take it as their scope. */
 export class KeyedContext {
