@@ -4,8 +4,8 @@
 // The state `totals` is 16 bytes, count and sum as little-endian i64, as in every port.
 // Build: scripts/build-lang-plugins (jco componentize, QuickJS, world keyed-process).
 
-import { configError, utf8Decode } from "../../sdk/js/weir.js";
-import { exportKeyed } from "../../sdk/js/keyed.js";
+import { configError, utf8Decode } from "./build/weir-sdk/weir.js";
+import { exportKeyed } from "./build/weir-sdk/keyed.js";
 
 const REASON = "expected a JSON object with an integer `amount` from 0 to 2^53-1";
 const MAX_SUM = (1n << 63n) - 1n;

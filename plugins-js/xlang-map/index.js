@@ -3,7 +3,7 @@
 // fee = floor(amount * fee_percent / 100); anything else is dead-lettered.
 // Build: scripts/build-lang-plugins (jco componentize, QuickJS, world stateless-processor).
 
-import { configError, exportMap, invalidInput } from "../../sdk/js/weir.js";
+import { configError, exportMap, invalidInput } from "./build/weir-sdk/weir.js";
 
 const REASON = "expected a JSON object with a string `user` and an integer `amount` from 0 to 2^53-1";
 
