@@ -17,6 +17,25 @@ pub fn plugin(name: &str) -> PathBuf {
     Path::new(env!("WEIR_TEST_PLUGINS")).join(format!("{}.wasm", name.replace('-', "_")))
 }
 
+/// The component `scripts/build-lang-plugins` built from a Python, JavaScript or C
+/// plugin (`name` as the script names it, e.g. `xlang_map_py`), in
+/// `$WEIR_LANG_PLUGINS` or else `target/lang-plugins`.
+///
+/// # Panics
+/// If it is not there, saying how to build it.
+pub fn lang_plugin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WEIR_LANG_PLUGINS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lang-plugins"));
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-lang-plugins (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
 /// A plugin loader with its compile cache in `cache_dir`.
 ///
 /// # Panics
