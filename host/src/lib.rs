@@ -16,11 +16,14 @@
 //! - [`window`]: window assigners, triggers, lateness, the window operator and built-in
 //!   aggregates;
 //! - [`connector`]: sources and sinks (files, stdin/stdout, generator);
-//! - [`config`]: the pipeline file.
+//! - [`config`]: the pipeline file;
+//! - [`deploy`] and [`admin`]: hot deployment of plugin versions and the admin HTTP API.
 
 pub use weir_batch as batch;
+pub mod admin;
 pub mod checkpoint;
 pub mod config;
+pub mod deploy;
 pub mod connector;
 pub mod fsutil;
 pub mod plugin;

@@ -6,10 +6,14 @@
 //! weir savepoint PIPELINE.toml                     take a savepoint of the running
 //!                                                  pipeline and stop it
 //! weir check PIPELINE.toml    load and check the file and its plugins, run nothing
+//! weir deploy NAME FILE       deploy a new version of a plugin into the running host
+//! weir plugins | weir status | weir rollback NAME [VERSION]
 //! ```
 //!
 //! With `[checkpoint]`, SIGINT or SIGTERM takes a savepoint and stops cleanly; a second
 //! signal stops at once.
+
+mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +26,7 @@ use weir_host::plugin::{ComponentCache, PluginLoader};
 
 use weir_host::checkpoint::start::prepare_run;
 use weir_host::checkpoint::{Layout, StartFrom};
-use weir_host::runtime::assemble::{assemble, assemble_with_plugins};
+use weir_host::runtime::assemble::{assemble, assemble_deployable};
 use weir_host::runtime::pipeline::RunOptions;
 
 #[derive(Parser, Debug)]
@@ -55,6 +59,8 @@ enum Command {
         /// Restore this checkpoint or savepoint directory (holding `_metadata`).
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        #[command(flatten)]
+        deploy: cli::deploy::DeployFlags,
     },
     /// Take a savepoint of the running pipeline (the host named by the pid file in its
     /// data directory) and stop it; `weir run` resumes from it.
@@ -69,6 +75,30 @@ enum Command {
         pipeline: PathBuf,
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+    },
+    /// Deploy FILE as a new version of plugin NAME into the running host.
+    Deploy {
+        name: String,
+        file: PathBuf,
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// List the plugins in the running host's registry, with their versions.
+    Plugins {
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// Swap plugin NAME back to VERSION (a content hash or prefix), or to the previous one.
+    Rollback {
+        name: String,
+        version: Option<String>,
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// Show the plugin version each operator of the running host runs.
+    Status {
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
     },
 }
 
@@ -109,10 +139,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
             quiet,
             fresh,
             from,
+            deploy,
         } => {
-            let config = config::load_file(&pipeline)?;
+            let mut config = config::load_file(&pipeline)?;
+            let start = match (fresh, from.clone()) {
+                (true, _) => StartFrom::Fresh,
+                (false, Some(dir)) => StartFrom::Path(dir),
+                (false, None) => StartFrom::Latest,
+            };
+            let history = cli::deploy::restore_swapped_versions(&mut config, &start)?;
             let loader = loader_for(&config, cache_dir)?;
-            let (assembled, plugin_names) = assemble_with_plugins(&config, &loader).await?;
+            let (assembled, plugins) = assemble_deployable(&config, &loader).await?;
+            let plugin_names: Vec<Option<String>> = plugins
+                .iter()
+                .map(|plugin| plugin.as_ref().map(|p| p.identity().name.clone()))
+                .collect();
+            let services =
+                cli::deploy::start(&deploy, &config, &assembled, &plugins, &loader).await?;
+            if let Some(history) = history {
+                services.deployer.record_swaps(history);
+            }
+            let swaps = services.deployer.board().clone();
             let options = RunOptions { progress: !quiet };
             if config.checkpoint.is_none() {
                 if fresh || from.is_some() {
@@ -126,15 +173,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     config.name,
                     pipeline.display()
                 );
-                let report = assembled.run(options).await?;
+                let report = assembled.run_swappable(options, None, swaps).await?;
                 eprintln!("{}", report.summary());
                 return Ok(());
             }
-            let start = match (fresh, from) {
-                (true, _) => StartFrom::Fresh,
-                (false, Some(dir)) => StartFrom::Path(dir),
-                (false, None) => StartFrom::Latest,
-            };
             let (savepoints, requests) = tokio::sync::mpsc::channel(1);
             let (checkpointing, _pid_file) =
                 prepare_run(&config, &assembled, &plugin_names, &start, requests)?;
@@ -155,7 +197,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             let layout = checkpointing.layout.clone();
             let signals = tokio::spawn(savepoint_on_signal(savepoints));
-            let report = assembled.run_checkpointed(options, checkpointing).await;
+            let report = assembled
+                .run_swappable(options, Some(checkpointing), swaps)
+                .await;
             signals.abort();
             let report = report?;
             eprintln!("{}", report.summary());
@@ -197,6 +241,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}: ok", pipeline.display());
             Ok(())
         }
+        Command::Deploy { name, file, host } => cli::deploy::deploy(&host, &name, &file).await,
+        Command::Plugins { host } => cli::deploy::plugins(&host).await,
+        Command::Rollback {
+            name,
+            version,
+            host,
+        } => cli::deploy::rollback(&host, &name, version.as_deref()).await,
+        Command::Status { host } => cli::deploy::status(&host).await,
     }
 }
 

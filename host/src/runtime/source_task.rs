@@ -20,6 +20,9 @@
 //! savepoint's barrier it sends `End` (no +∞ watermark: the stream is not complete)
 //! and stops. A restored run starts by sending the watermark of its checkpoint, and
 //! never sends a lower one.
+//!
+//! Plugin swaps ([`SwapBoard`]) are armed at the next barrier this task sends: the next
+//! checkpoint's, or, without checkpoints, one it injects between two batches at once.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -35,6 +38,7 @@ use super::key_selector::KeySelector;
 use super::message::{Barrier, Message};
 use super::pipeline::PipelineError;
 use super::stats::PipelineStats;
+use super::swap::SwapBoard;
 use crate::checkpoint::metadata::SourceEntry;
 use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::SourcePosition;
@@ -59,6 +63,8 @@ pub(crate) struct SourceTask {
     pub watermarks: WatermarkSpec,
     pub stats: Arc<PipelineStats>,
     pub checkpoints: Option<SourceCheckpoints>,
+    /// Plugin swaps, armed at the barriers this task sends.
+    pub swaps: Option<Arc<SwapBoard>>,
 }
 
 /// How a source task takes part in checkpoints.
@@ -97,6 +103,7 @@ impl SourceTask {
             watermarks,
             stats,
             checkpoints,
+            swaps,
         } = self;
         let describe = source.describe();
         let clock = SourceWatermarks::new(1, watermarks)
@@ -127,6 +134,7 @@ impl SourceTask {
             started: Instant::now(),
             sent_watermark: checkpoints.as_ref().and_then(|c| c.watermark),
             checkpoints,
+            swaps,
         };
         let result = pump.run(reads).await;
         // Stops a read that waits for ever (stdin) once the pipeline is done with it.
@@ -149,6 +157,19 @@ struct Pump {
     /// The last watermark sent (a restored run starts at its checkpoint's).
     sent_watermark: Option<Timestamp>,
     checkpoints: Option<SourceCheckpoints>,
+    swaps: Option<Arc<SwapBoard>>,
+}
+
+/// Waits until a plugin swap is posted, in a run without checkpoints (with them,
+/// swaps wait for the next checkpoint barrier); never otherwise.
+///
+/// # Cancel safety
+/// Cancel safe (`Notify::notified`).
+async fn next_swap(swaps: &Option<Arc<SwapBoard>>, checkpointed: bool) {
+    match swaps {
+        Some(board) if !checkpointed => board.requested().await,
+        _ => std::future::pending().await,
+    }
 }
 
 /// Waits for the next trigger; never, without checkpoints or once the coordinator is
@@ -198,7 +219,17 @@ impl Pump {
                     }
                 },
                 _ = ticker.tick() => self.poll().await?,
+                () = next_swap(&self.swaps, self.checkpoints.is_some()) => {
+                    if let Some(board) = self.swaps.clone() && board.has_requests() {
+                        let barrier = board.next_swap_barrier();
+                        board.arm(barrier, self.stats.events_read.load(Relaxed));
+                        self.broadcast(Message::Barrier(Barrier { checkpoint: barrier, savepoint: false })).await?;
+                    }
+                }
                 barrier = next_trigger(&mut self.checkpoints) => {
+                    if let Some(board) = &self.swaps {
+                        board.arm(barrier.checkpoint, self.stats.events_read.load(Relaxed));
+                    }
                     self.broadcast(Message::Barrier(barrier)).await?;
                     if let Some(checkpoints) = &mut self.checkpoints {
                         checkpoints.last_barrier = barrier.checkpoint;

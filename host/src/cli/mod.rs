@@ -1,0 +1,3 @@
+//! Subcommands of the `weir` binary that live outside `main.rs`, one module per area.
+
+pub mod deploy;
