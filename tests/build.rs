@@ -82,14 +82,18 @@ fn build_second_version_tag(first: &Command, built: &Path, out_dir: &Path) -> an
     let mut command = Command::new(first.get_program());
     command.current_dir(&first.get_current_dir().unwrap_or(Path::new(".")));
     let args: Vec<_> = first.get_args().take_while(|arg| *arg != "-p").collect();
-    command.args(args).args(["-p", "version-tag", "--features", "tag-b"]);
+    command
+        .args(args)
+        .args(["-p", "version-tag", "--features", "tag-b"]);
     for (variable, value) in first.get_envs() {
         match value {
             Some(value) => command.env(variable, value),
             None => command.env_remove(variable),
         };
     }
-    let status = command.status().context("building version-tag with tag-b")?;
+    let status = command
+        .status()
+        .context("building version-tag with tag-b")?;
     if !status.success() {
         bail!("building version-tag with its tag-b feature failed ({status})");
     }

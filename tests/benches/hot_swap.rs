@@ -155,7 +155,12 @@ struct Case {
     pauses: Vec<u64>,
 }
 
-fn run_case(runtime: &tokio::runtime::Runtime, loader: &PluginLoader, wasm: bool, swaps: usize) -> Case {
+fn run_case(
+    runtime: &tokio::runtime::Runtime,
+    loader: &PluginLoader,
+    wasm: bool,
+    swaps: usize,
+) -> Case {
     let dir = tempfile::tempdir().expect("temporary directory");
     let origin = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -174,7 +179,10 @@ fn run_case(runtime: &tokio::runtime::Runtime, loader: &PluginLoader, wasm: bool
     });
     let factory: OperatorFactory = match plugin.clone() {
         Some(plugin) => Box::new(move |subtask, stats| {
-            Ok(Box::new(WasmOperator::new(plugin.clone(), subtask.index, stats)?) as Box<dyn Operator>)
+            Ok(
+                Box::new(WasmOperator::new(plugin.clone(), subtask.index, stats)?)
+                    as Box<dyn Operator>,
+            )
         }),
         None => Box::new(|_, _| Ok(Box::new(NativeTag) as Box<dyn Operator>)),
     };
@@ -183,7 +191,11 @@ fn run_case(runtime: &tokio::runtime::Runtime, loader: &PluginLoader, wasm: bool
         batch_size: BATCH as usize,
         channel_capacity: 16,
         max_key_groups: weir_host::state::DEFAULT_MAX_KEY_GROUPS,
-        source: Box::new(PacedSource { origin, next: 0, stop: stop.clone() }),
+        source: Box::new(PacedSource {
+            origin,
+            next: 0,
+            stop: stop.clone(),
+        }),
         watermarks: weir_host::time::WatermarkSpec::default(),
         operators: vec![OperatorSpec {
             name: "tag".into(),
@@ -195,7 +207,11 @@ fn run_case(runtime: &tokio::runtime::Runtime, loader: &PluginLoader, wasm: bool
         }],
         sinks: vec![(
             Route::Main,
-            Box::new(LatencySink { origin, phase: phase.clone(), recorder: recorder.clone() }),
+            Box::new(LatencySink {
+                origin,
+                phase: phase.clone(),
+                recorder: recorder.clone(),
+            }),
         )],
         dead_letters: Box::new(
             runtime
@@ -249,24 +265,43 @@ fn run_case(runtime: &tokio::runtime::Runtime, loader: &PluginLoader, wasm: bool
 }
 
 fn main() {
-    let swaps: usize = std::env::var("WEIR_BENCH_SWAPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let swaps: usize = std::env::var("WEIR_BENCH_SWAPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let cache = tempfile::tempdir().expect("cache directory");
     let loader = weir_tests::loader(cache.path());
-    println!("hot swap under {} K events/s, batches of {BATCH}, {swaps} swaps", RATE / 1000);
+    println!(
+        "hot swap under {} K events/s, batches of {BATCH}, {swaps} swaps",
+        RATE / 1000
+    );
     for (label, wasm, swaps) in [("native, no swaps", false, 0), ("wasm, swaps", true, swaps)] {
         let mut case = run_case(&runtime, &loader, wasm, swaps);
         let mut recorder = case.recorder.lock().unwrap_or_else(|e| e.into_inner());
         let lost = recorder.seen.iter().filter(|count| **count == 0).count();
         let repeated = recorder.seen.iter().filter(|count| **count > 1).count();
-        println!("{label}: {} events, {lost} lost, {repeated} repeated", recorder.seen.len());
-        println!("  e2e latency before swaps: {}", summary(&mut recorder.latencies[1]));
+        println!(
+            "{label}: {} events, {lost} lost, {repeated} repeated",
+            recorder.seen.len()
+        );
+        println!(
+            "  e2e latency before swaps: {}",
+            summary(&mut recorder.latencies[1])
+        );
         if wasm {
-            println!("  e2e latency during swaps: {}", summary(&mut recorder.latencies[2]));
-            println!("  swap pause ({} swaps): {}", case.pauses.len(), summary(&mut case.pauses));
+            println!(
+                "  e2e latency during swaps: {}",
+                summary(&mut recorder.latencies[2])
+            );
+            println!(
+                "  swap pause ({} swaps): {}",
+                case.pauses.len(),
+                summary(&mut case.pauses)
+            );
         }
         assert_eq!((lost, repeated), (0, 0), "every event exactly once");
     }

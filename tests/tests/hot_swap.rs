@@ -17,7 +17,9 @@ use weir_host::admin::routes::{AdminRequest, AdminRoutes};
 use weir_host::admin::server::{AdminServer, serve};
 use weir_host::config;
 use weir_host::deploy::watcher::watch;
-use weir_host::deploy::{DeployError, Deployer, PluginName, Registry, RollbackPolicy, VersionStatus};
+use weir_host::deploy::{
+    DeployError, Deployer, PluginName, Registry, RollbackPolicy, VersionStatus,
+};
 use weir_host::runtime::assemble::assemble_deployable;
 use weir_host::runtime::pipeline::{RunOptions, RunReport};
 use weir_tests::{loader, plugin};
@@ -33,6 +35,7 @@ fn pipeline_text(count: u64, rate: u64, parallelism: usize) -> String {
 name = "hot-swap"
 [runtime]
 batch_size = 256
+channel_capacity = 4
 
 [source]
 type = "generator"
@@ -108,7 +111,10 @@ fn tagged_output(dir: &Path) -> BTreeMap<u64, String> {
         let (value, tag) = line.rsplit_once('|').expect("a tagged value");
         let json: serde_json::Value = serde_json::from_str(value).expect("a generated value");
         let id = json["id"].as_u64().expect("an id");
-        assert!(tags.insert(id, tag.to_owned()).is_none(), "event {id} twice");
+        assert!(
+            tags.insert(id, tag.to_owned()).is_none(),
+            "event {id} twice"
+        );
     }
     tags
 }
@@ -124,12 +130,19 @@ fn check_exactly_once(dir: &Path, count: u64, swaps: &[(u64, &str)]) {
             .rev()
             .find(|(before, _)| id >= before)
             .map_or("a", |(_, tag)| tag);
-        assert_eq!(tag, expected, "event {id}: tag of the version active at its barrier");
+        assert_eq!(
+            tag, expected,
+            "event {id}: tag of the version active at its barrier"
+        );
     }
 }
 
 fn build(tag: &str) -> PathBuf {
-    plugin(if tag == "a" { "version-tag" } else { "version-tag-b" })
+    plugin(if tag == "a" {
+        "version-tag"
+    } else {
+        "version-tag-b"
+    })
 }
 
 async fn serve_admin(deployer: &Arc<Deployer>, limit: usize) -> anyhow::Result<AdminServer> {
@@ -145,7 +158,12 @@ async fn serve_admin(deployer: &Arc<Deployer>, limit: usize) -> anyhow::Result<A
 async fn fifty_swaps_through_the_api_lose_and_repeat_nothing() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let count = 200_000;
-    let running = start(dir.path(), &pipeline_text(count, 20_000, 2), RollbackPolicy::default()).await?;
+    let running = start(
+        dir.path(),
+        &pipeline_text(count, 20_000, 2),
+        RollbackPolicy::default(),
+    )
+    .await?;
     let server = serve_admin(&running.deployer, 64 << 20).await?;
     let client = AdminClient {
         address: server.address().to_string(),
@@ -161,7 +179,10 @@ async fn fifty_swaps_through_the_api_lose_and_repeat_nothing() -> anyhow::Result
         let report: serde_json::Value = serde_json::from_str(&body)?;
         assert_eq!(report["outcome"], "swapped", "{body}");
         let operator = &report["operators"][0];
-        swaps.push((operator["events_before"].as_u64().expect("events_before"), tag));
+        swaps.push((
+            operator["events_before"].as_u64().expect("events_before"),
+            tag,
+        ));
     }
     assert!(swaps.windows(2).all(|pair| pair[0].0 <= pair[1].0));
     running.finish().await?;
@@ -186,7 +207,12 @@ async fn write_slowly(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 async fn fifty_swaps_through_the_watched_directory_lose_and_repeat_nothing() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let count = 300_000;
-    let running = start(dir.path(), &pipeline_text(count, 20_000, 1), RollbackPolicy::default()).await?;
+    let running = start(
+        dir.path(),
+        &pipeline_text(count, 20_000, 1),
+        RollbackPolicy::default(),
+    )
+    .await?;
     let incoming = dir.path().join("incoming");
     let _watch = watch(&incoming, running.deployer.clone())?;
     let mut swaps = Vec::new();
@@ -203,8 +229,14 @@ async fn fifty_swaps_through_the_watched_directory_lose_and_repeat_nothing() -> 
             std::fs::write(&temporary, &bytes)?;
             std::fs::rename(&temporary, &target)?;
         }
+        let asked = std::time::Instant::now();
         let swap = loop {
             let status = running.deployer.status();
+            assert!(
+                asked.elapsed() < Duration::from_secs(30),
+                "round {round}: not deployed within 30 s: {status:?}, {:?}",
+                running.deployer.registry().index(&version_tag())
+            );
             let operator = &status[0];
             if operator.hash == hash
                 && let Some(swap) = &operator.last_swap
@@ -220,7 +252,10 @@ async fn fifty_swaps_through_the_watched_directory_lose_and_repeat_nothing() -> 
     check_exactly_once(dir.path(), count, &swaps);
     let index = deployer.registry().index(&version_tag())?;
     assert!(
-        index.versions.iter().all(|record| record.status == VersionStatus::Accepted),
+        index
+            .versions
+            .iter()
+            .all(|record| record.status == VersionStatus::Accepted),
         "no half-written file was ever loaded: {index:?}"
     );
     Ok(())
@@ -232,15 +267,36 @@ const CORE_MODULE: &[u8] = b"\0asm\x01\0\0\0";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_versions_are_refused_and_the_old_one_keeps_serving() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let count = 40_000;
-    let running = start(dir.path(), &pipeline_text(count, 20_000, 1), RollbackPolicy::default()).await?;
+    let count = 150_000;
+    let running = start(
+        dir.path(),
+        &pipeline_text(count, 10_000, 1),
+        RollbackPolicy::default(),
+    )
+    .await?;
     let name = version_tag();
     let cases: [(&str, Vec<u8>, &str); 5] = [
-        ("garbage", b"this is not wasm at all".to_vec(), "WebAssembly magic number"),
+        (
+            "garbage",
+            b"this is not wasm at all".to_vec(),
+            "WebAssembly magic number",
+        ),
         ("core module", CORE_MODULE.to_vec(), "core Wasm module"),
-        ("wrong world", std::fs::read(plugin("rolling-stats"))?, "window-aggregate"),
-        ("missing import", std::fs::read(plugin("bad-import"))?, "needs an import this host does not provide"),
-        ("trap in init", std::fs::read(plugin("init-trap"))?, "init-trap: this fixture traps in init"),
+        (
+            "wrong world",
+            std::fs::read(plugin("rolling-stats"))?,
+            "window-aggregate",
+        ),
+        (
+            "missing import",
+            std::fs::read(plugin("bad-import"))?,
+            "needs an import this host does not provide",
+        ),
+        (
+            "trap in init",
+            std::fs::read(plugin("init-trap"))?,
+            "`init` refused the settings: trap",
+        ),
     ];
     for (case, bytes, expected) in cases {
         let hash = weir_host::plugin::cache::content_hash(&bytes);
@@ -253,8 +309,18 @@ async fn bad_versions_are_refused_and_the_old_one_keeps_serving() -> anyhow::Res
         let index = running.deployer.registry().index(&name)?;
         let record = index.version(&hash).expect("recorded");
         assert_eq!(record.status, VersionStatus::Rejected, "{case}");
-        assert!(record.message.as_deref().is_some_and(|m| m.contains(expected)), "{case}");
-        assert!(running.deployer.status()[0].identity.starts_with("version-tag@"));
+        assert!(
+            record
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains(expected)),
+            "{case}"
+        );
+        assert!(
+            running.deployer.status()[0]
+                .identity
+                .starts_with("version-tag@")
+        );
     }
     // The old version served all along; a good version still goes in.
     let report = running
@@ -270,7 +336,7 @@ async fn bad_versions_are_refused_and_the_old_one_keeps_serving() -> anyhow::Res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_that_traps_on_every_batch_is_rolled_back() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let count = 60_000;
+    let count = 20_000;
     let policy = RollbackPolicy {
         max_faults: 3,
         window: Duration::from_secs(20),
@@ -281,25 +347,44 @@ async fn a_version_that_traps_on_every_batch_is_rolled_back() -> anyhow::Result<
     let bad_hash = weir_host::plugin::cache::content_hash(&bad);
     let report = running.deployer.deploy(&name, bad, "api").await?;
     assert_eq!(report.outcome, "swapped");
+    let asked = std::time::Instant::now();
     let rolled_back = loop {
         let status = running.deployer.status();
-        if status[0].identity.starts_with("version-tag@") {
+        assert!(
+            asked.elapsed() < Duration::from_secs(30),
+            "no rollback within 30 s: {status:?}"
+        );
+        let rolled = status[0]
+            .last_event
+            .as_deref()
+            .is_some_and(|event| event.contains("automatic rollback"));
+        if rolled {
             break status[0].clone();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert!(
-        rolled_back
-            .last_event
-            .as_deref()
-            .is_some_and(|event| event.contains("automatic rollback")),
+        rolled_back.identity.starts_with("version-tag@"),
         "{rolled_back:?}"
     );
     let index = running.deployer.registry().index(&name)?;
-    assert_eq!(index.version(&bad_hash).map(|r| r.status), Some(VersionStatus::RolledBack));
-    assert_eq!(running.deployer.counters.rollbacks.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        index.version(&bad_hash).map(|r| r.status),
+        Some(VersionStatus::RolledBack)
+    );
+    assert_eq!(
+        running
+            .deployer
+            .counters
+            .rollbacks
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     let metrics = weir_host::deploy::metrics::render(&running.deployer);
-    assert!(metrics.contains("weir_plugin_rollbacks_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("weir_plugin_rollbacks_total 1"),
+        "{metrics}"
+    );
     running.finish().await?;
     // Every event once: in the output (tag a) or dead-lettered by the bad version.
     let tags = tagged_output(dir.path());
@@ -314,26 +399,54 @@ async fn a_version_that_traps_on_every_batch_is_rolled_back() -> anyhow::Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_needs_the_token_and_refuses_path_tricks() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let running = start(dir.path(), &pipeline_text(20_000, 10_000, 1), RollbackPolicy::default()).await?;
-    let limit = 64 << 10;
+    let running = start(
+        dir.path(),
+        &pipeline_text(20_000, 10_000, 1),
+        RollbackPolicy::default(),
+    )
+    .await?;
+    let component = std::fs::read(build("b"))?;
+    let limit = component.len() + 4096;
     let server = serve_admin(&running.deployer, limit).await?;
     let address = server.address().to_string();
-    let good = AdminClient { address: address.clone(), token: TOKEN.into() };
-    let wrong = AdminClient { address: address.clone(), token: "wrong".into() };
-    let component = std::fs::read(build("b"))?;
+    let good = AdminClient {
+        address: address.clone(),
+        token: TOKEN.into(),
+    };
+    let wrong = AdminClient {
+        address: address.clone(),
+        token: "wrong".into(),
+    };
     let before = files_outside(dir.path(), "registry");
 
     assert_eq!(good.send("GET", "/health", Vec::new()).await?.0, 200);
     assert_eq!(wrong.send("GET", "/health", Vec::new()).await?.0, 200);
     let (status, metrics) = wrong.send("GET", "/metrics", Vec::new()).await?;
     assert_eq!(status, 200);
-    assert!(metrics.contains("weir_operator_events_in_total{operator=\"tag\""), "{metrics}");
-    for (method, path) in [("GET", "/status"), ("GET", "/plugins"), ("POST", "/plugins/version-tag")] {
+    assert!(
+        metrics.contains("weir_operator_events_in_total{operator=\"tag\""),
+        "{metrics}"
+    );
+    for (method, path) in [
+        ("GET", "/status"),
+        ("GET", "/plugins"),
+        ("POST", "/plugins/version-tag"),
+    ] {
         assert_eq!(wrong.send(method, path, Vec::new()).await?.0, 401, "{path}");
     }
-    let routes = AdminRoutes { deployer: running.deployer.clone(), token: TOKEN.into(), upload_limit: limit };
+    let routes = AdminRoutes {
+        deployer: running.deployer.clone(),
+        token: TOKEN.into(),
+        upload_limit: limit,
+    };
     let no_token = routes
-        .handle(AdminRequest { method: "GET", path: "/status", query: None, authorization: None, body: Vec::new() })
+        .handle(AdminRequest {
+            method: "GET",
+            path: "/status",
+            query: None,
+            authorization: None,
+            body: Vec::new(),
+        })
         .await;
     assert_eq!(no_token.status, 401);
 
@@ -348,17 +461,27 @@ async fn the_api_needs_the_token_and_refuses_path_tricks() -> anyhow::Result<()>
         let (status, body) = good.send("POST", path, component.clone()).await?;
         assert_eq!(status, 400, "{path}: {body}");
     }
-    assert_eq!(files_outside(dir.path(), "registry"), before, "nothing written outside the registry");
-    assert!(!dir.path().join("registry").exists() || running.deployer.registry().names()?.is_empty());
+    assert_eq!(
+        files_outside(dir.path(), "registry"),
+        before,
+        "nothing written outside the registry"
+    );
+    assert!(
+        !dir.path().join("registry").exists() || running.deployer.registry().names()?.is_empty()
+    );
 
-    let (status, body) = good.send("POST", "/plugins/version-tag", vec![0; limit + 1]).await?;
+    let (status, body) = good
+        .send("POST", "/plugins/version-tag", vec![0; limit + 1])
+        .await?;
     assert_eq!(status, 413, "{body}");
     let (status, body) = good.send("POST", "/plugins/version-tag", component).await?;
     assert_eq!(status, 200, "{body}");
     let (status, body) = good.send("GET", "/status", Vec::new()).await?;
     assert_eq!(status, 200);
     assert!(body.contains("version-tag@0.1.0"), "{body}");
-    let (status, body) = good.send("POST", "/plugins/version-tag/rollback", Vec::new()).await?;
+    let (status, body) = good
+        .send("POST", "/plugins/version-tag/rollback", Vec::new())
+        .await?;
     assert_eq!(status, 200, "{body}");
     running.finish().await?;
     Ok(())

@@ -37,7 +37,10 @@ impl AdminClient {
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, &self.address)
-            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                hyper::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .body(Full::new(Bytes::from(body)))?;
         let response = sender.send_request(request).await?;
         let status = response.status().as_u16();

@@ -83,8 +83,9 @@ fn percent_decode(segment: &str) -> Option<Vec<u8>> {
 
 /// The plugin name in a path segment, or a 400 saying why not.
 fn plugin_name(segment: &str) -> Result<PluginName, AdminResponse> {
-    let decoded = percent_decode(segment)
-        .ok_or_else(|| AdminResponse::error(400, "malformed percent-encoding in the plugin name"))?;
+    let decoded = percent_decode(segment).ok_or_else(|| {
+        AdminResponse::error(400, "malformed percent-encoding in the plugin name")
+    })?;
     let name = String::from_utf8(decoded)
         .map_err(|_| AdminResponse::error(400, "the plugin name is not UTF-8"))?;
     PluginName::parse(&name).map_err(|why| AdminResponse::error(400, why))
@@ -154,7 +155,9 @@ impl AdminRoutes {
                     // `POST /plugins/a/b`: a name with a `/` in it, or an unknown action.
                     _ => AdminResponse::error(
                         400,
-                        format!("no action `{action}` (rollback, pin); a plugin name may not contain `/`"),
+                        format!(
+                            "no action `{action}` (rollback, pin); a plugin name may not contain `/`"
+                        ),
                     ),
                 }
             }
@@ -169,7 +172,10 @@ impl AdminRoutes {
 
     async fn deploy(&self, name: &PluginName, body: Vec<u8>) -> AdminResponse {
         if body.len() > self.upload_limit {
-            return AdminResponse::error(413, format!("upload over the limit of {} bytes", self.upload_limit));
+            return AdminResponse::error(
+                413,
+                format!("upload over the limit of {} bytes", self.upload_limit),
+            );
         }
         report(self.deployer.deploy(name, body, "api").await)
     }

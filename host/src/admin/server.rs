@@ -108,10 +108,11 @@ async fn answer(routes: &AdminRoutes, request: Request<Incoming>) -> Response<Fu
         }
     };
     let mut http = Response::new(Full::new(Bytes::from(response.body)));
-    *http.status_mut() =
-        hyper::StatusCode::from_u16(response.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *http.status_mut() = hyper::StatusCode::from_u16(response.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = hyper::header::HeaderValue::from_str(response.content_type) {
-        http.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+        http.headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
     }
     http
 }

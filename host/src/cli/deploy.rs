@@ -90,15 +90,15 @@ pub async fn start(
                 );
                 server = Some(running);
             }
-            Err(error) => eprintln!(
-                "warning: admin API not started on {}: {error}",
-                flags.admin
-            ),
+            Err(error) => eprintln!("warning: admin API not started on {}: {error}", flags.admin),
         }
     }
     let dir = flags.watch.clone().unwrap_or_else(|| data.join("incoming"));
     let watching = watch(&dir, deployer.clone())?;
-    eprintln!("watching {} for new plugin versions (NAME.wasm)", dir.display());
+    eprintln!(
+        "watching {} for new plugin versions (NAME.wasm)",
+        dir.display()
+    );
     Ok(DeployServices {
         deployer,
         _server: server,
@@ -220,5 +220,11 @@ pub async fn status(host: &HostFlags) -> anyhow::Result<()> {
 pub async fn rollback(host: &HostFlags, name: &str, version: Option<&str>) -> anyhow::Result<()> {
     let name = checked(name)?;
     let query = version.map(|v| format!("?version={v}")).unwrap_or_default();
-    call(host, "POST", &format!("/plugins/{name}/rollback{query}"), Vec::new()).await
+    call(
+        host,
+        "POST",
+        &format!("/plugins/{name}/rollback{query}"),
+        Vec::new(),
+    )
+    .await
 }

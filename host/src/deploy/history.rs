@@ -125,7 +125,10 @@ mod tests {
             identity: "tag@b".into(),
             path: PathBuf::from("b.wasm"),
         })?;
-        assert_eq!(history.restore(Some(7))?.get("tag"), Some(&PathBuf::from("b.wasm")));
+        assert_eq!(
+            history.restore(Some(7))?.get("tag"),
+            Some(&PathBuf::from("b.wasm"))
+        );
         assert_eq!(history.restore(None)?.len(), 0);
         Ok(())
     }

@@ -32,18 +32,57 @@ pub fn render(deployer: &Deployer) -> String {
         .map(|status| (status.operator, status.identity))
         .collect();
     if let Some(stats) = deployer.board().stats() {
-        header(&mut text, "weir_source_events_total", "counter", "Events read by the source.");
-        let _ = writeln!(text, "weir_source_events_total {}", stats.events_read.load(Relaxed));
+        header(
+            &mut text,
+            "weir_source_events_total",
+            "counter",
+            "Events read by the source.",
+        );
+        let _ = writeln!(
+            text,
+            "weir_source_events_total {}",
+            stats.events_read.load(Relaxed)
+        );
         type Field = fn(&crate::runtime::stats::OperatorStats) -> u64;
         let counters: [(&str, &str, Field); 8] = [
-            ("weir_operator_events_in_total", "Events into the operator.", |s| s.events_in.load(Relaxed)),
-            ("weir_operator_events_out_total", "Events out of the operator's main output.", |s| s.events_out.load(Relaxed)),
-            ("weir_operator_dead_letters_total", "Events the operator dead-lettered.", |s| s.dead_lettered.load(Relaxed)),
-            ("weir_operator_batches_total", "Batches (plugin calls) the operator ran.", |s| s.batches.load(Relaxed)),
-            ("weir_operator_failed_batches_total", "Batches that failed as a whole and were re-run event by event.", |s| s.failed_batches.load(Relaxed)),
-            ("weir_operator_traps_total", "Plugin traps.", |s| s.traps.load(Relaxed)),
-            ("weir_operator_deadline_hits_total", "Plugin calls interrupted at their deadline.", |s| s.deadline_hits.load(Relaxed)),
-            ("weir_operator_out_of_memory_total", "Plugin calls that hit the memory limit.", |s| s.out_of_memory.load(Relaxed)),
+            (
+                "weir_operator_events_in_total",
+                "Events into the operator.",
+                |s| s.events_in.load(Relaxed),
+            ),
+            (
+                "weir_operator_events_out_total",
+                "Events out of the operator's main output.",
+                |s| s.events_out.load(Relaxed),
+            ),
+            (
+                "weir_operator_dead_letters_total",
+                "Events the operator dead-lettered.",
+                |s| s.dead_lettered.load(Relaxed),
+            ),
+            (
+                "weir_operator_batches_total",
+                "Batches (plugin calls) the operator ran.",
+                |s| s.batches.load(Relaxed),
+            ),
+            (
+                "weir_operator_failed_batches_total",
+                "Batches that failed as a whole and were re-run event by event.",
+                |s| s.failed_batches.load(Relaxed),
+            ),
+            ("weir_operator_traps_total", "Plugin traps.", |s| {
+                s.traps.load(Relaxed)
+            }),
+            (
+                "weir_operator_deadline_hits_total",
+                "Plugin calls interrupted at their deadline.",
+                |s| s.deadline_hits.load(Relaxed),
+            ),
+            (
+                "weir_operator_out_of_memory_total",
+                "Plugin calls that hit the memory limit.",
+                |s| s.out_of_memory.load(Relaxed),
+            ),
         ];
         for (name, help, field) in counters {
             header(&mut text, name, "counter", help);
@@ -61,7 +100,12 @@ pub fn render(deployer: &Deployer) -> String {
                 );
             }
         }
-        header(&mut text, "weir_operator_busy_seconds_total", "counter", "Time spent processing batches, all subtasks together.");
+        header(
+            &mut text,
+            "weir_operator_busy_seconds_total",
+            "counter",
+            "Time spent processing batches, all subtasks together.",
+        );
         for operator in &stats.operators {
             let _ = writeln!(
                 text,
@@ -70,12 +114,27 @@ pub fn render(deployer: &Deployer) -> String {
                 operator.busy_nanos.load(Relaxed) as f64 / 1e9
             );
         }
-        header(&mut text, "weir_sink_events_total", "counter", "Events written by each sink.");
+        header(
+            &mut text,
+            "weir_sink_events_total",
+            "counter",
+            "Events written by each sink.",
+        );
         for (sink, written) in &stats.sinks {
-            let _ = writeln!(text, "weir_sink_events_total{{sink=\"{}\"}} {}", label(sink), written.load(Relaxed));
+            let _ = writeln!(
+                text,
+                "weir_sink_events_total{{sink=\"{}\"}} {}",
+                label(sink),
+                written.load(Relaxed)
+            );
         }
     }
-    header(&mut text, "weir_operator_plugin_info", "gauge", "The plugin version each operator runs (value 1).");
+    header(
+        &mut text,
+        "weir_operator_plugin_info",
+        "gauge",
+        "The plugin version each operator runs (value 1).",
+    );
     for (operator, identity) in &versions {
         let _ = writeln!(
             text,
@@ -86,15 +145,35 @@ pub fn render(deployer: &Deployer) -> String {
     }
     let counters = &deployer.counters;
     let deploys: [(&str, &str, &str, u64); 3] = [
-        ("weir_plugin_swaps_total", "counter", "Operator plugin swaps done (including rollbacks).", counters.swaps.load(Relaxed)),
-        ("weir_plugin_rollbacks_total", "counter", "Automatic rollbacks of faulty versions.", counters.rollbacks.load(Relaxed)),
-        ("weir_plugin_rejected_total", "counter", "Plugin versions refused by validation.", counters.rejected.load(Relaxed)),
+        (
+            "weir_plugin_swaps_total",
+            "counter",
+            "Operator plugin swaps done (including rollbacks).",
+            counters.swaps.load(Relaxed),
+        ),
+        (
+            "weir_plugin_rollbacks_total",
+            "counter",
+            "Automatic rollbacks of faulty versions.",
+            counters.rollbacks.load(Relaxed),
+        ),
+        (
+            "weir_plugin_rejected_total",
+            "counter",
+            "Plugin versions refused by validation.",
+            counters.rejected.load(Relaxed),
+        ),
     ];
     for (name, kind, help, value) in deploys {
         header(&mut text, name, kind, help);
         let _ = writeln!(text, "{name} {value}");
     }
-    header(&mut text, "weir_plugin_last_swap_pause_seconds", "gauge", "How long the last swap stopped the stream.");
+    header(
+        &mut text,
+        "weir_plugin_last_swap_pause_seconds",
+        "gauge",
+        "How long the last swap stopped the stream.",
+    );
     let _ = writeln!(
         text,
         "weir_plugin_last_swap_pause_seconds {}",

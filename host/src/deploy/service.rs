@@ -81,6 +81,9 @@ pub enum DeployError {
 #[derive(Debug, Clone)]
 struct Target {
     operator: String,
+    /// The plugin's name in the registry: the name its first version gives itself
+    /// (a later version may call itself otherwise; the operator keeps this name).
+    plugin: String,
     subtasks: usize,
     current: Plugin,
     /// The version before the current one: what a rollback goes back to.
@@ -151,7 +154,9 @@ pub struct Deployer {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Deployer {
@@ -168,6 +173,7 @@ impl Deployer {
             .into_iter()
             .map(|(operator, subtasks, current)| Target {
                 operator,
+                plugin: current.identity().name.clone(),
                 subtasks,
                 current,
                 previous: None,
@@ -206,7 +212,13 @@ impl Deployer {
                 Some((operator.name.clone(), operator.parallelism, plugin))
             })
             .collect();
-        Self::new(registry, loader, Arc::new(SwapBoard::new()), running, policy)
+        Self::new(
+            registry,
+            loader,
+            Arc::new(SwapBoard::new()),
+            running,
+            policy,
+        )
     }
 
     /// Records every swap in `history` (a checkpointed run: swaps happen at checkpoint
@@ -223,11 +235,11 @@ impl Deployer {
         &self.board
     }
 
-    /// The operators running plugin `name` (the name its component gives itself).
+    /// The operators running plugin `name`.
     fn targets_of(&self, name: &PluginName) -> Vec<Target> {
         lock(&self.targets)
             .iter()
-            .filter(|target| target.current.identity().name == name.as_str())
+            .filter(|target| target.plugin == name.as_str())
             .cloned()
             .collect()
     }
@@ -493,7 +505,8 @@ impl Deployer {
             Some(prefix) => {
                 let index = self.registry.index(name)?;
                 let hash = index.resolve(prefix).map_err(DeployError::BadVersion)?;
-                if index.version(&hash).map(|record| record.status) == Some(VersionStatus::Rejected) {
+                if index.version(&hash).map(|record| record.status) == Some(VersionStatus::Rejected)
+                {
                     return Err(DeployError::BadVersion(format!(
                         "version {prefix} of `{name}` was rejected; it cannot run"
                     )));
@@ -514,7 +527,8 @@ impl Deployer {
             .map(|plugin| plugin.identity().content_hash.clone())
             .unwrap_or_else(|| first.current.identity().content_hash.clone());
         let report = self.swap_all(name, &hash, targets, plugins).await?;
-        self.registry.update(name, |index| index.active = Some(hash))?;
+        self.registry
+            .update(name, |index| index.active = Some(hash))?;
         Ok(report)
     }
 
@@ -534,7 +548,8 @@ impl Deployer {
         };
         let report = self.rollback_locked(name, Some(version)).await?;
         let hash = report.hash.clone();
-        self.registry.update(name, |index| index.pinned = Some(hash))?;
+        self.registry
+            .update(name, |index| index.pinned = Some(hash))?;
         Ok(Some(report))
     }
 
@@ -545,13 +560,13 @@ impl Deployer {
             .into_iter()
             .map(|target| {
                 let identity = target.current.identity();
-                let pinned = PluginName::parse(&identity.name)
+                let pinned = PluginName::parse(&target.plugin)
                     .ok()
                     .and_then(|name| self.registry.index(&name).ok())
                     .and_then(|index| index.pinned);
                 OperatorStatus {
                     operator: target.operator,
-                    plugin: identity.name.clone(),
+                    plugin: target.plugin.clone(),
                     identity: identity.to_string(),
                     hash: identity.content_hash.clone(),
                     subtasks: target.subtasks,
@@ -592,7 +607,9 @@ impl Deployer {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let seen = faults().saturating_sub(baseline);
                 if seen > policy.max_faults {
-                    deployer.roll_back_faulty(&name, &hash, seen, started.elapsed()).await;
+                    deployer
+                        .roll_back_faulty(&name, &hash, seen, started.elapsed())
+                        .await;
                     return;
                 }
             }
@@ -622,8 +639,12 @@ impl Deployer {
                     index.mark(hash, VersionStatus::RolledBack, Some(message.clone()));
                 });
                 let mut targets = lock(&self.targets);
-                for target in targets.iter_mut().filter(|t| report.operators.iter().any(|o| o.operator == t.operator)) {
-                    target.last_event = Some(format!("automatic rollback of {}: {message}", &hash[..12]));
+                for target in targets
+                    .iter_mut()
+                    .filter(|t| report.operators.iter().any(|o| o.operator == t.operator))
+                {
+                    target.last_event =
+                        Some(format!("automatic rollback of {}: {message}", &hash[..12]));
                 }
             }
             Err(error) => {

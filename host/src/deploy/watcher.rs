@@ -74,7 +74,11 @@ pub fn watch(dir: &Path, deployer: Arc<Deployer>) -> anyhow::Result<DirectoryWat
     std::fs::create_dir_all(dir)?;
     let (sender, mut changes) = mpsc::unbounded_channel::<(PathBuf, bool)>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
+        // Reads (ours too) are access events: only changes count.
+        if let Ok(event) = event
+            && !event.kind.is_access()
+            && !event.kind.is_other()
+        {
             let renamed = matches!(
                 event.kind,
                 notify::EventKind::Modify(notify::event::ModifyKind::Name(_))

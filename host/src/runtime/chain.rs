@@ -333,7 +333,11 @@ impl Chain {
         let Some(board) = self.swaps.clone() else {
             return;
         };
-        let names: Vec<&str> = self.operators.iter().map(|operator| operator.name()).collect();
+        let names: Vec<&str> = self
+            .operators
+            .iter()
+            .map(|operator| operator.name())
+            .collect();
         let swaps = board.armed_at(barrier, &names);
         for swap in swaps {
             let started = Instant::now();
