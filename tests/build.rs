@@ -80,7 +80,7 @@ fn main() -> anyhow::Result<()> {
 /// second version of one plugin that the hot-swap tests alternate with the first.
 fn build_second_version_tag(first: &Command, built: &Path, out_dir: &Path) -> anyhow::Result<()> {
     let mut command = Command::new(first.get_program());
-    command.current_dir(&first.get_current_dir().unwrap_or(Path::new(".")));
+    command.current_dir(first.get_current_dir().unwrap_or(Path::new(".")));
     let args: Vec<_> = first.get_args().take_while(|arg| *arg != "-p").collect();
     command
         .args(args)
