@@ -71,7 +71,37 @@ fn main() -> anyhow::Result<()> {
         std::fs::copy(built.join(&file), out_dir.join(&file))
             .with_context(|| format!("copying {file}"))?;
     }
+    build_second_version_tag(&command, &built, &out_dir)?;
     println!("cargo:rustc-env=WEIR_TEST_PLUGINS={}", out_dir.display());
+    Ok(())
+}
+
+/// Builds `version-tag` again with its `tag-b` feature, as `version_tag_b.wasm`: the
+/// second version of one plugin that the hot-swap tests alternate with the first.
+fn build_second_version_tag(first: &Command, built: &Path, out_dir: &Path) -> anyhow::Result<()> {
+    let mut command = Command::new(first.get_program());
+    command.current_dir(first.get_current_dir().unwrap_or(Path::new(".")));
+    let args: Vec<_> = first.get_args().take_while(|arg| *arg != "-p").collect();
+    command
+        .args(args)
+        .args(["-p", "version-tag", "--features", "tag-b"]);
+    for (variable, value) in first.get_envs() {
+        match value {
+            Some(value) => command.env(variable, value),
+            None => command.env_remove(variable),
+        };
+    }
+    let status = command
+        .status()
+        .context("building version-tag with tag-b")?;
+    if !status.success() {
+        bail!("building version-tag with its tag-b feature failed ({status})");
+    }
+    std::fs::copy(
+        built.join("version_tag.wasm"),
+        out_dir.join("version_tag_b.wasm"),
+    )
+    .context("copying version_tag_b.wasm")?;
     Ok(())
 }
 

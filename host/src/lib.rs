@@ -18,11 +18,14 @@
 //! - [`connector`]: sources and sinks (files, stdin/stdout, generator);
 //! - [`config`]: the pipeline file;
 //! - [`harness`]: the plugin test harness behind `weir test`, `weir new` and `weir build`.
+//! - [`deploy`] and [`admin`]: hot deployment of plugin versions and the admin HTTP API.
 
 pub use weir_batch as batch;
+pub mod admin;
 pub mod checkpoint;
 pub mod config;
 pub mod connector;
+pub mod deploy;
 pub mod fsutil;
 pub mod harness;
 pub mod plugin;

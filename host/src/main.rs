@@ -9,15 +9,17 @@
 //! weir new --lang L --kind K NAME   a plugin project from a template
 //! weir build [PROJECT]             build a plugin project, check its component
 //! weir test [PROJECT]              run a plugin's test cases through the harness
+//! weir deploy NAME FILE       deploy a new version of a plugin into the running host
+//! weir plugins | weir status | weir rollback NAME [VERSION]
 //! ```
 //!
 //! With `[checkpoint]`, SIGINT or SIGTERM takes a savepoint and stops cleanly; a second
 //! signal stops at once.
 
+mod cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-mod cli;
 
 use clap::{Parser, Subcommand};
 use std::time::Duration;
@@ -27,7 +29,7 @@ use weir_host::plugin::{ComponentCache, PluginLoader};
 
 use weir_host::checkpoint::start::prepare_run;
 use weir_host::checkpoint::{Layout, StartFrom};
-use weir_host::runtime::assemble::{assemble, assemble_with_plugins};
+use weir_host::runtime::assemble::{assemble, assemble_deployable};
 use weir_host::runtime::pipeline::RunOptions;
 
 #[derive(Parser, Debug)]
@@ -60,6 +62,8 @@ enum Command {
         /// Restore this checkpoint or savepoint directory (holding `_metadata`).
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        #[command(flatten)]
+        deploy: cli::deploy::DeployFlags,
     },
     /// Take a savepoint of the running pipeline (the host named by the pid file in its
     /// data directory) and stop it; `weir run` resumes from it.
@@ -81,6 +85,30 @@ enum Command {
     Build(cli::plugin_build::BuildArgs),
     /// Run a plugin's test cases (input and expected JSON lines) through the harness.
     Test(cli::plugin_test::TestArgs),
+    /// Deploy FILE as a new version of plugin NAME into the running host.
+    Deploy {
+        name: String,
+        file: PathBuf,
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// List the plugins in the running host's registry, with their versions.
+    Plugins {
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// Swap plugin NAME back to VERSION (a content hash or prefix), or to the previous one.
+    Rollback {
+        name: String,
+        version: Option<String>,
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
+    /// Show the plugin version each operator of the running host runs.
+    Status {
+        #[command(flatten)]
+        host: cli::deploy::HostFlags,
+    },
 }
 
 fn main() -> ExitCode {
@@ -123,10 +151,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
             quiet,
             fresh,
             from,
+            deploy,
         } => {
-            let config = config::load_file(&pipeline)?;
+            let mut config = config::load_file(&pipeline)?;
+            let start = match (fresh, from.clone()) {
+                (true, _) => StartFrom::Fresh,
+                (false, Some(dir)) => StartFrom::Path(dir),
+                (false, None) => StartFrom::Latest,
+            };
+            let history = cli::deploy::restore_swapped_versions(&mut config, &start)?;
             let loader = loader_for(&config, cache_dir)?;
-            let (assembled, plugin_names) = assemble_with_plugins(&config, &loader).await?;
+            let (assembled, plugins) = assemble_deployable(&config, &loader).await?;
+            let plugin_names: Vec<Option<String>> = plugins
+                .iter()
+                .map(|plugin| plugin.as_ref().map(|p| p.identity().name.clone()))
+                .collect();
+            let services =
+                cli::deploy::start(&deploy, &config, &assembled, &plugins, &loader).await?;
+            if let Some(history) = history {
+                services.deployer.record_swaps(history);
+            }
+            let swaps = services.deployer.board().clone();
             let options = RunOptions { progress: !quiet };
             if config.checkpoint.is_none() {
                 if fresh || from.is_some() {
@@ -140,15 +185,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     config.name,
                     pipeline.display()
                 );
-                let report = assembled.run(options).await?;
+                let report = assembled.run_swappable(options, None, swaps).await?;
                 eprintln!("{}", report.summary());
                 return Ok(());
             }
-            let start = match (fresh, from) {
-                (true, _) => StartFrom::Fresh,
-                (false, Some(dir)) => StartFrom::Path(dir),
-                (false, None) => StartFrom::Latest,
-            };
             let (savepoints, requests) = tokio::sync::mpsc::channel(1);
             let (checkpointing, _pid_file) =
                 prepare_run(&config, &assembled, &plugin_names, &start, requests)?;
@@ -169,7 +209,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             let layout = checkpointing.layout.clone();
             let signals = tokio::spawn(savepoint_on_signal(savepoints));
-            let report = assembled.run_checkpointed(options, checkpointing).await;
+            let report = assembled
+                .run_swappable(options, Some(checkpointing), swaps)
+                .await;
             signals.abort();
             let report = report?;
             eprintln!("{}", report.summary());
@@ -211,6 +253,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}: ok", pipeline.display());
             Ok(())
         }
+        Command::Deploy { name, file, host } => cli::deploy::deploy(&host, &name, &file).await,
+        Command::Plugins { host } => cli::deploy::plugins(&host).await,
+        Command::Rollback {
+            name,
+            version,
+            host,
+        } => cli::deploy::rollback(&host, &name, version.as_deref()).await,
+        Command::Status { host } => cli::deploy::status(&host).await,
     }
 }
 

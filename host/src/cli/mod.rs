@@ -3,3 +3,4 @@
 pub mod plugin_build;
 pub mod plugin_new;
 pub mod plugin_test;
+pub mod deploy;

@@ -154,6 +154,29 @@ impl PluginLoader {
     /// # Errors
     /// A [`PluginError`] for the first check that fails.
     pub fn load_bytes(&self, spec: PluginSpec, bytes: &[u8]) -> Result<Plugin, PluginError> {
+        self.load_checked(spec, bytes, None)
+    }
+
+    /// As [`PluginLoader::load_bytes`], refusing a component of another world than
+    /// `expected` before it starts (a new version of an operator's plugin).
+    ///
+    /// # Errors
+    /// A [`PluginError`] for the first check that fails.
+    pub fn load_bytes_as(
+        &self,
+        spec: PluginSpec,
+        bytes: &[u8],
+        expected: PluginKind,
+    ) -> Result<Plugin, PluginError> {
+        self.load_checked(spec, bytes, Some(expected))
+    }
+
+    fn load_checked(
+        &self,
+        spec: PluginSpec,
+        bytes: &[u8],
+        expected: Option<PluginKind>,
+    ) -> Result<Plugin, PluginError> {
         check_component_header(bytes).map_err(|reason| PluginError::NotAComponent {
             operator: spec.operator.clone(),
             path: spec.path.clone(),
@@ -182,6 +205,15 @@ impl PluginLoader {
         };
         let kind = PluginKind::of(&component, self.engine.engine())
             .map_err(|message| wrong_world("any Weir operator".into(), message))?;
+        if let Some(expected) = expected.filter(|expected| *expected != kind) {
+            return Err(wrong_world(
+                expected.world().into(),
+                format!(
+                    "the operator runs a {expected} plugin; this component is a {kind} plugin (world {})",
+                    kind.world()
+                ),
+            ));
+        }
         let pre = KindPre::new(kind, instance_pre)
             .map_err(|error| wrong_world(kind.world().into(), format!("{error:#}")))?;
         let mut plugin = Plugin {

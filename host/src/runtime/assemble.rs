@@ -18,7 +18,7 @@ use crate::connector::kafka::source::KafkaSource;
 use crate::connector::parts::PartFileSink;
 use crate::connector::stdio::{StderrDeadLetterSink, StdinSource, StdoutSink};
 use crate::connector::{ConnectorError, DeadLetterSink, Sink, Source};
-use crate::plugin::{PluginError, PluginLoader, PluginSpec};
+use crate::plugin::{Plugin, PluginError, PluginLoader, PluginSpec};
 use crate::time::TimestampSpec;
 
 /// Why a pipeline could not be assembled.
@@ -50,13 +50,30 @@ pub async fn assemble_with_plugins(
     config: &PipelineConfig,
     loader: &PluginLoader,
 ) -> Result<(Pipeline, Vec<Option<String>>), AssembleError> {
+    let (pipeline, plugins) = assemble_deployable(config, loader).await?;
+    let names = plugins
+        .iter()
+        .map(|plugin| plugin.as_ref().map(|plugin| plugin.identity().name.clone()))
+        .collect();
+    Ok((pipeline, names))
+}
+
+/// As [`assemble`], and the plugin each operator runs (`None` for built-ins), for
+/// hot deployment ([`crate::deploy::Deployer`]).
+///
+/// # Errors
+/// As [`assemble`].
+pub async fn assemble_deployable(
+    config: &PipelineConfig,
+    loader: &PluginLoader,
+) -> Result<(Pipeline, Vec<Option<Plugin>>), AssembleError> {
     let checkpointed = config.checkpoint.is_some();
     let state_dirs = factory::StateDirs {
         backend: config.state.backend,
         layout: Layout::new(&config.state.dir, &config.name),
     };
     let mut operators = Vec::with_capacity(config.operators.len());
-    let mut plugin_names = Vec::with_capacity(config.operators.len());
+    let mut plugins = Vec::with_capacity(config.operators.len());
     for operator in &config.operators {
         let built = match &operator.function {
             OperatorFunction::Plugin(path) => {
@@ -79,11 +96,12 @@ pub async fn assemble_with_plugins(
                     cache = ?plugin.cache_outcome(),
                     "plugin loaded"
                 );
-                plugin_names.push(Some(plugin.identity().name.clone()));
-                factory::for_plugin(operator, &plugin, &state_dirs)?
+                let built = factory::for_plugin(operator, &plugin, &state_dirs)?;
+                plugins.push(Some(plugin));
+                built
             }
             OperatorFunction::Builtins(aggregates) => {
-                plugin_names.push(None);
+                plugins.push(None);
                 factory::for_builtins(operator, aggregates, &state_dirs)?
             }
         };
@@ -114,7 +132,7 @@ pub async fn assemble_with_plugins(
         sinks,
         dead_letters: open_dead_letters(&config.dead_letter, checkpointed).await?,
     };
-    Ok((pipeline, plugin_names))
+    Ok((pipeline, plugins))
 }
 
 async fn open_source(

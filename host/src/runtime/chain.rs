@@ -17,9 +17,13 @@
 //!   aligned, the barrier is forwarded, every operator's [`Operator::snapshot`] writes
 //!   its state into the checkpoint, and the chain acknowledges to the coordinator;
 //!   after a savepoint's barrier the chain stops at `End` without calling `on_end`
-//!   (the run resumes from the savepoint instead).
+//!   (the run resumes from the savepoint instead);
+//! - after an aligned barrier (and the snapshot), the plugin swaps armed at that
+//!   barrier ([`SwapBoard`]) replace their operators' instances, before any message
+//!   after the barrier is handled.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -32,6 +36,7 @@ use super::key_selector::KeySelector;
 use super::message::Barrier;
 use super::message::{Envelope, Message};
 use super::operator::{Emitted, Operator, OperatorError};
+use super::swap::SwapBoard;
 use super::timed_recv::{Received, TimedInbox};
 use super::watermarks::{Combined, InputWatermarks};
 use crate::checkpoint::metadata::SnapshotEntry;
@@ -86,6 +91,8 @@ pub struct Chain {
     /// Dead letters of the key selector, reused.
     rejected: Vec<DeadLetter>,
     checkpoints: Option<ChainCheckpoints>,
+    /// Plugin swaps of the running pipeline.
+    swaps: Option<Arc<SwapBoard>>,
     /// A savepoint's barrier has passed: the pipeline is stopping.
     stopping: bool,
 }
@@ -123,6 +130,7 @@ impl Chain {
             outputs,
             rejected: Vec::new(),
             checkpoints: None,
+            swaps: None,
             stopping: false,
         }
     }
@@ -131,6 +139,13 @@ impl Chain {
     #[must_use]
     pub fn with_checkpoints(mut self, checkpoints: ChainCheckpoints) -> Self {
         self.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Applies the plugin swaps posted on `swaps` at the barriers they are armed at.
+    #[must_use]
+    pub fn with_swaps(mut self, swaps: Arc<SwapBoard>) -> Self {
+        self.swaps = Some(swaps);
         self
     }
 
@@ -302,12 +317,62 @@ impl Chain {
     }
 
     /// Barrier `barrier` arrived on every input: forward it, snapshot every operator,
-    /// acknowledge.
+    /// acknowledge, then swap the plugins armed at it.
     fn checkpoint(&mut self, barrier: Barrier) -> Result<(), ChainError> {
         self.forward(&Message::Barrier(barrier))?;
         if barrier.savepoint {
             self.stopping = true;
         }
+        self.snapshot(barrier)?;
+        self.apply_swaps(barrier.checkpoint);
+        Ok(())
+    }
+
+    /// Replaces the instances of the operators whose swaps are armed at `barrier`.
+    fn apply_swaps(&mut self, barrier: u64) {
+        let Some(board) = self.swaps.clone() else {
+            return;
+        };
+        let names: Vec<&str> = self
+            .operators
+            .iter()
+            .map(|operator| operator.name())
+            .collect();
+        let swaps = board.armed_at(barrier, &names);
+        for swap in swaps {
+            let started = Instant::now();
+            let Some(operator) = self
+                .operators
+                .iter_mut()
+                .find(|operator| operator.name() == swap.operator())
+            else {
+                continue;
+            };
+            let result = operator
+                .swap_plugin(swap.plugin())
+                .map(|()| started.elapsed());
+            match &result {
+                Ok(pause) => tracing::debug!(
+                    target: "weir::deploy",
+                    chain = %self.name,
+                    barrier,
+                    plugin = %swap.plugin().identity(),
+                    micros = pause.as_micros() as u64,
+                    "plugin swapped"
+                ),
+                Err(error) => tracing::error!(
+                    target: "weir::deploy",
+                    chain = %self.name,
+                    barrier,
+                    "plugin swap failed; the old version keeps running: {error}"
+                ),
+            }
+            board.subtask_done(&swap, result);
+        }
+    }
+
+    /// Snapshots every operator for `barrier` and acknowledges, in a checkpointed run.
+    fn snapshot(&mut self, barrier: Barrier) -> Result<(), ChainError> {
         let Some(checkpoints) = &self.checkpoints else {
             return Ok(());
         };

@@ -26,6 +26,7 @@ use super::keyed_store::OperatorState;
 use super::operator::OperatorSnapshot;
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
+use super::swap::start_swapped;
 use super::wasm_operator::{count_failure, deliver};
 use crate::plugin::state::{CallScope, KeyedStore, TimerDomain};
 use crate::plugin::{CallFailure, CallOutputs, FiredTimer, Plugin, PluginInstance};
@@ -334,6 +335,12 @@ impl KeyedWasmOperator {
 impl Operator for KeyedWasmOperator {
     fn name(&self) -> &str {
         &self.plugin.spec().operator
+    }
+
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<(), OperatorError> {
+        (self.instance, self.origin) = start_swapped(&self.plugin, plugin, self.subtask)?;
+        self.plugin = plugin.clone();
+        Ok(())
     }
 
     fn process(&mut self, batch: Batch, out: &mut Emitted) -> Result<(), OperatorError> {

@@ -8,6 +8,7 @@
 //! - [`operator`]: the host-side operator contract; [`wasm_operator`] runs a plugin;
 //!   [`subtask`]: what an operator instance learns about its place;
 //! - [`align`]: barrier alignment over a task's inputs;
+//! - [`swap`]: hot swap of an operator's plugin at a barrier;
 //! - [`chain`]: chained operators on a task thread ([`timed_recv`] wakes it for
 //!   processing time);
 //! - [`source_task`] and `sink_task`: the tasks at both ends; `plan`: stages;
@@ -33,6 +34,7 @@ mod sink_task;
 pub mod source_task;
 pub mod stats;
 pub mod subtask;
+pub mod swap;
 pub mod timed_recv;
 pub mod wasm_operator;
 pub mod wasm_window;

@@ -14,6 +14,7 @@ use std::path::Path;
 use weir_batch::{Batch, Timestamp};
 
 use super::dead_letter::DeadLetter;
+use crate::plugin::Plugin;
 
 /// What an operator emitted while handling one message. Reused across calls: the
 /// chain drains it after each.
@@ -111,6 +112,24 @@ pub trait Operator: Send {
             message: format!(
                 "the checkpoint holds state for it ({}), but this operator keeps none",
                 dir.display()
+            ),
+        })
+    }
+
+    /// Runs `plugin` from now on instead of the plugin it runs: a hot swap, called by
+    /// the chain between two messages once a barrier has passed (see
+    /// [`super::swap`]). State kept in the host (keyed state, timers) stays. `plugin`
+    /// was loaded for this operator (its settings and limits).
+    ///
+    /// # Errors
+    /// When the operator runs no plugin that can be swapped (the default), or the new
+    /// plugin's instance does not start: the operator then keeps its plugin.
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<(), OperatorError> {
+        Err(OperatorError {
+            operator: self.name().to_owned(),
+            message: format!(
+                "cannot swap in {}: this operator does not run a swappable plugin",
+                plugin.identity()
             ),
         })
     }

@@ -28,6 +28,7 @@ use super::source_task::SourceCheckpoints;
 use super::source_task::SourceTask;
 use super::stats::{OperatorStats, PipelineStats};
 use super::subtask::SubtaskInfo;
+use super::swap::SwapBoard;
 use crate::checkpoint::coordinator::{MetadataBase, Outcome};
 use crate::checkpoint::{CheckpointError, Coordinator, Layout, Restored};
 use crate::config::Route;
@@ -156,7 +157,7 @@ impl Pipeline {
     /// The first failure that stopped it (a connector's I/O, an operator that could not
     /// contain a fault, a malformed graph).
     pub async fn run(self, options: RunOptions) -> Result<RunReport, PipelineError> {
-        self.run_with(options, None).await
+        self.run_with(options, None, None).await
     }
 
     /// Runs the pipeline with checkpoints, from the checkpoint `checkpointing`
@@ -171,13 +172,28 @@ impl Pipeline {
         options: RunOptions,
         checkpointing: Checkpointing,
     ) -> Result<RunReport, PipelineError> {
-        self.run_with(options, Some(checkpointing)).await
+        self.run_with(options, Some(checkpointing), None).await
+    }
+
+    /// Runs the pipeline (with checkpoints when `checkpointing` is given) and lets
+    /// `swaps` change its operators' plugins while it runs (see [`super::swap`]).
+    ///
+    /// # Errors
+    /// As [`Pipeline::run_checkpointed`].
+    pub async fn run_swappable(
+        self,
+        options: RunOptions,
+        checkpointing: Option<Checkpointing>,
+        swaps: Arc<SwapBoard>,
+    ) -> Result<RunReport, PipelineError> {
+        self.run_with(options, checkpointing, Some(swaps)).await
     }
 
     async fn run_with(
         self,
         options: RunOptions,
         checkpointing: Option<Checkpointing>,
+        swaps: Option<Arc<SwapBoard>>,
     ) -> Result<RunReport, PipelineError> {
         let started = Instant::now();
         let Pipeline {
@@ -253,6 +269,9 @@ impl Pipeline {
                 .collect(),
             ..PipelineStats::default()
         });
+        if let Some(board) = &swaps {
+            board.publish_stats(stats.clone());
+        }
 
         // Queues: one per chain subtask, one per sink, one for dead letters.
         let (stage_senders, stage_inboxes): (Vec<_>, Vec<_>) = stages
@@ -378,6 +397,9 @@ impl Pipeline {
                         acks: channels.acks.clone(),
                     });
                 }
+                if let Some(board) = &swaps {
+                    chain = chain.with_swaps(board.clone());
+                }
                 chains.push(chain);
             }
         }
@@ -462,6 +484,7 @@ impl Pipeline {
             watermarks,
             stats: stats.clone(),
             checkpoints: source_checkpoints,
+            swaps,
         }
         .run()
         .await;

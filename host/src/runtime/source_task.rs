@@ -26,6 +26,9 @@
 //! never sends a lower one. A source with a [`Source::position_committer`] is told
 //! the position of each checkpoint once it completes (Kafka commits it to the
 //! consumer group).
+//!
+//! Plugin swaps ([`SwapBoard`]) are armed at the next barrier this task sends: the next
+//! checkpoint's, or, without checkpoints, one it injects between two batches at once.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -43,6 +46,7 @@ use super::key_selector::KeySelector;
 use super::message::{Barrier, Message};
 use super::pipeline::PipelineError;
 use super::stats::PipelineStats;
+use super::swap::SwapBoard;
 use crate::checkpoint::metadata::SourceEntry;
 use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::SourcePosition;
@@ -67,6 +71,8 @@ pub(crate) struct SourceTask {
     pub watermarks: WatermarkSpec,
     pub stats: Arc<PipelineStats>,
     pub checkpoints: Option<SourceCheckpoints>,
+    /// Plugin swaps, armed at the barriers this task sends.
+    pub swaps: Option<Arc<SwapBoard>>,
 }
 
 /// How a source task takes part in checkpoints.
@@ -109,6 +115,7 @@ impl SourceTask {
             watermarks,
             stats,
             checkpoints,
+            swaps,
         } = self;
         let describe = source.describe();
         let clock = SourceWatermarks::new(source.splits(), watermarks)
@@ -148,6 +155,7 @@ impl SourceTask {
             checkpoints,
             committer,
             acked: BTreeMap::new(),
+            swaps,
         };
         let result = pump.run(reads).await;
         // Stops a read that waits for ever (stdin) once the pipeline is done with it.
@@ -190,6 +198,21 @@ async fn next_completed(completions: &mut Option<watch::Receiver<u64>>) -> u64 {
         return *completions.borrow_and_update();
     }
     std::future::pending().await
+}
+
+    swaps: Option<Arc<SwapBoard>>,
+}
+
+/// Waits until a plugin swap is posted, in a run without checkpoints (with them,
+/// swaps wait for the next checkpoint barrier); never otherwise.
+///
+/// # Cancel safety
+/// Cancel safe (`Notify::notified`).
+async fn next_swap(swaps: &Option<Arc<SwapBoard>>, checkpointed: bool) {
+    match swaps {
+        Some(board) if !checkpointed => board.requested().await,
+        _ => std::future::pending().await,
+    }
 }
 
 /// Waits for the next trigger; never, without checkpoints or once the coordinator is
@@ -242,7 +265,17 @@ impl Pump {
                 completed = next_completed(&mut self.completions) => {
                     self.committed(completed);
                 }
+                () = next_swap(&self.swaps, self.checkpoints.is_some()) => {
+                    if let Some(board) = self.swaps.clone() && board.has_requests() {
+                        let barrier = board.next_swap_barrier();
+                        board.arm(barrier, self.stats.events_read.load(Relaxed));
+                        self.broadcast(Message::Barrier(Barrier { checkpoint: barrier, savepoint: false })).await?;
+                    }
+                }
                 barrier = next_trigger(&mut self.checkpoints) => {
+                    if let Some(board) = &self.swaps {
+                        board.arm(barrier.checkpoint, self.stats.events_read.load(Relaxed));
+                    }
                     self.broadcast(Message::Barrier(barrier)).await?;
                     if let Some(checkpoints) = &mut self.checkpoints {
                         checkpoints.last_barrier = barrier.checkpoint;

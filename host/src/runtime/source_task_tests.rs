@@ -69,6 +69,7 @@ async fn run_collected(source: Box<dyn Source>, watermarks: WatermarkSpec) -> Ve
         watermarks,
         stats: Arc::new(PipelineStats::default()),
         checkpoints: None,
+        swaps: None,
     };
     task.run().await.expect("the source runs to its end");
     let mut messages = Vec::new();

@@ -16,6 +16,7 @@ use weir_batch::Batch;
 use super::dead_letter::{DeadLetter, Origin};
 use super::operator::{Emitted, Operator, OperatorError};
 use super::stats::OperatorStats;
+use super::swap::start_swapped;
 use crate::plugin::{CallFailure, CallOutputs, Plugin, PluginInstance};
 
 /// A plugin operator subtask.
@@ -101,6 +102,12 @@ impl WasmOperator {
 impl Operator for WasmOperator {
     fn name(&self) -> &str {
         &self.plugin.spec().operator
+    }
+
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<(), OperatorError> {
+        (self.instance, self.origin) = start_swapped(&self.plugin, plugin, self.subtask)?;
+        self.plugin = plugin.clone();
+        Ok(())
     }
 
     fn process(&mut self, batch: Batch, out: &mut Emitted) -> Result<(), OperatorError> {
