@@ -16,13 +16,15 @@
 //! - [`window`]: window assigners, triggers, lateness, the window operator and built-in
 //!   aggregates;
 //! - [`connector`]: sources and sinks (files, stdin/stdout, generator);
-//! - [`config`]: the pipeline file.
+//! - [`config`]: the pipeline file;
+//! - [`model`]: ONNX models run by tract for the plugins' `inference` interface.
 
 pub use weir_batch as batch;
 pub mod checkpoint;
 pub mod config;
 pub mod connector;
 pub mod fsutil;
+pub mod model;
 pub mod plugin;
 pub mod runtime;
 pub mod state;
