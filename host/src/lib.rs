@@ -19,6 +19,7 @@
 //! - [`config`]: the pipeline file;
 //! - [`harness`]: the plugin test harness behind `weir test`, `weir new` and `weir build`.
 //! - [`deploy`] and [`admin`]: hot deployment of plugin versions and the admin HTTP API.
+//! - [`model`]: ONNX models run by tract for the plugins' `inference` interface.
 
 pub use weir_batch as batch;
 pub mod admin;
@@ -28,6 +29,7 @@ pub mod connector;
 pub mod deploy;
 pub mod fsutil;
 pub mod harness;
+pub mod model;
 pub mod plugin;
 pub mod runtime;
 pub mod state;

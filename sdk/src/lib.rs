@@ -14,7 +14,9 @@
 //!
 //! A plugin exports exactly one kind: its component then imports and exports exactly
 //! what that kind's world names (a stateless plugin imports no state, an aggregate
-//! exports no processor). Host services for every kind: [`log`] and [`metrics`].
+//! exports no processor). Host services for every kind: [`log`] and [`metrics`]; models
+//! granted by the pipeline for stateless, keyed and window process functions:
+//! [`inference`].
 //!
 //! # What a plugin must not keep in its own memory
 //!
@@ -206,6 +208,7 @@ mod convert;
 mod error;
 mod event;
 mod export;
+pub mod inference;
 mod json_path;
 mod keyed;
 pub mod learn;

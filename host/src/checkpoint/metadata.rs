@@ -54,6 +54,10 @@ pub struct PluginEntry {
     /// `name@version+content hash`.
     pub identity: String,
     pub file: PathBuf,
+    /// The models granted to the operator: name → SHA-256 of the file (absent in
+    /// checkpoints of operators without models).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub models: std::collections::BTreeMap<String, String>,
 }
 
 /// The content of `_metadata`.

@@ -21,6 +21,7 @@ pub mod coordinator;
 pub mod fingerprint;
 pub mod layout;
 pub mod metadata;
+pub mod model_versions;
 pub mod restore;
 pub mod start;
 pub mod transactional;

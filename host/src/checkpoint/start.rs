@@ -93,10 +93,14 @@ pub fn prepare_run(
                 operator: operator.name.clone(),
                 identity: spec.plugin.clone(),
                 file: file.clone(),
+                models: super::model_versions::model_versions(&operator.models),
             }),
             OperatorFunction::Builtins(_) => None,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if let Some(restored) = &restored {
+        super::model_versions::log_changed_models(&restored.metadata.plugins, &plugins);
+    }
     let base = MetadataBase {
         pipeline: config.name.clone(),
         fingerprint,

@@ -58,6 +58,8 @@ pub struct OperatorConfig {
     pub limits: PluginLimits,
     /// The `settings` table as a JSON object, for the plugin's `init`.
     pub settings_json: String,
+    /// The models granted to the plugin: name → file (resolved).
+    pub models: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// What an operator runs.
@@ -389,6 +391,8 @@ fn check_operator(
             ));
         }
     };
+    let models = super::models::check_grants(name, &section.models, section.plugin.is_some(), base)
+        .map_err(|why| ("models", why))?;
     if window.is_some() && section.key_by.is_none() && section.parallelism > 1 {
         return Err((
             "parallelism",
@@ -408,6 +412,7 @@ fn check_operator(
             deadline,
         },
         settings_json,
+        models,
     })
 }
 

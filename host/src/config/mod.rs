@@ -26,10 +26,11 @@
 //! name = "big"
 //! plugin = "plugins/json_filter.wasm"   # relative to this file
 //! parallelism = 2
-//! key_by = "user.id"       # optional: a JSON path of the value, or "$key"
+//! key_by = "user.id"       # optional: a JSON path of the value, "$key", or "$all"
 //! memory_limit_mib = 64
 //! deadline_ms = 1000
 //! settings = { field = "amount", op = "ge", value = 100.0 }
+//! models = { fraud = "models/fraud.onnx" }   # ONNX models the plugin may load, by name
 //!
 //! [[sink]]
 //! type = "file"            # file | stdout | discard
@@ -69,7 +70,8 @@
 //!
 //! Keyed operators: `key_by = "user.id"` makes the field's text (a string as it is, a
 //! number or boolean as its JSON text) the key of each event, and `key_by = "$key"`
-//! keeps the event's own key; every event of one key then goes to the same subtask of
+//! keeps the event's own key (`key_by = "$all"` gives every event the key `all`: one
+//! key for the whole stream, e.g. one global model); every event of one key then goes to the same subtask of
 //! the operator (by key group, see [`crate::state::key_group`]), in order. An event
 //! without the field (or null, an object, an array), or without a key for `$key`,
 //! goes to the dead-letter output. A keyed operator always starts a new stage.
@@ -79,6 +81,7 @@ mod error;
 mod event_time;
 pub mod kafka;
 mod load;
+mod models;
 mod spans;
 #[cfg(test)]
 mod tests;
@@ -273,6 +276,11 @@ pub struct OperatorSection {
     /// Handed to the plugin's `init` as a JSON object.
     #[serde(default)]
     pub settings: toml::Table,
+    /// ONNX models the plugin may load through the `inference` interface, by name
+    /// (`models = { fraud = "models/fraud.onnx" }`, paths relative to this file). A
+    /// plugin can load these and no others.
+    #[serde(default)]
+    pub models: std::collections::BTreeMap<String, PathBuf>,
 }
 
 fn default_parallelism() -> usize {

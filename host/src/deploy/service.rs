@@ -347,7 +347,7 @@ impl Deployer {
                     ));
                 }
                 let plugin = loader
-                    .load_bytes_as(spec, &bytes, current.kind())
+                    .load_bytes_as(spec, &bytes, current.kind(), current.models().clone())
                     .map_err(|error| error.to_string())?;
                 plugins.push(plugin);
             }

@@ -4,12 +4,20 @@
 
 //!
 //! One `bindgen!` per world; the interfaces the worlds share (`types`, `log`, `metrics`,
-//! `state`, `windows`) are generated once, in the first world that has them, and the
+//! `inference`, `state`, `windows`) are generated once, in the first world that has them, and the
 //! other worlds reuse them through `with`, so the host implements each interface once.
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "stateless-processor",
+    // The resources of `inference` are host values in the instance's resource table;
+    // looking one up can fail, so those calls may trap.
+    imports: { "weir:operator/inference": trappable },
+    with: {
+        "weir:operator/inference.tensor": crate::model::ModelTensor,
+        "weir:operator/inference.graph": crate::plugin::inference::GraphHandle,
+        "weir:operator/inference.graph-execution-context": crate::plugin::inference::ExecutionContext,
+    },
 });
 
 /// The `keyed-process` world: adds `state`, `timers` and the `keyed-processor` export.
@@ -21,6 +29,7 @@ pub(crate) mod keyed {
             "weir:operator/types": super::weir::operator::types,
             "weir:operator/log": super::weir::operator::log,
             "weir:operator/metrics": super::weir::operator::metrics,
+            "weir:operator/inference": super::weir::operator::inference,
         },
     });
 }
@@ -49,6 +58,7 @@ pub(crate) mod window {
             "weir:operator/metrics": super::weir::operator::metrics,
             "weir:operator/state": super::keyed::weir::operator::state,
             "weir:operator/windows": super::aggregate::weir::operator::windows,
+            "weir:operator/inference": super::weir::operator::inference,
         },
     });
 }

@@ -91,11 +91,13 @@ impl PluginInstance {
         engine: &WasmEngine,
         spec: &PluginSpec,
         seed: u64,
+        models: crate::model::ModelGrants,
     ) -> wasmtime::Result<Self> {
         let ctx = HostCtx::new(
             spec.operator.as_str().into(),
             spec.limits.memory_bytes,
             seed,
+            models,
         );
         let mut store = Store::new(engine.engine(), ctx);
         store.limiter(|ctx| &mut ctx.limiter);

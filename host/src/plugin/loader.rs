@@ -22,6 +22,7 @@ use super::instance::PluginInstance;
 use super::kind::PluginKind;
 use super::limits::DEFAULT_MEMORY_LIMIT;
 use super::store::HostCtx;
+use crate::model::ModelGrants;
 
 /// Default time one call (one batch) may run before the instance is interrupted.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);
@@ -125,6 +126,10 @@ impl PluginLoader {
             &mut linker,
             |ctx| ctx,
         )?;
+        weir::operator::inference::add_to_linker::<HostCtx, HasSelf<HostCtx>>(
+            &mut linker,
+            |ctx| ctx,
+        )?;
         Ok(PluginLoader {
             engine,
             linker: Arc::new(linker),
@@ -141,12 +146,26 @@ impl PluginLoader {
     /// # Errors
     /// A [`PluginError`] for the first check that fails.
     pub fn load(&self, spec: PluginSpec) -> Result<Plugin, PluginError> {
+        self.load_with_models(spec, ModelGrants::none())
+    }
+
+    /// As [`PluginLoader::load`], with the models the operator is granted: its
+    /// instances can load these, by name, through the `inference` interface, and no
+    /// others.
+    ///
+    /// # Errors
+    /// A [`PluginError`] for the first check that fails.
+    pub fn load_with_models(
+        &self,
+        spec: PluginSpec,
+        models: ModelGrants,
+    ) -> Result<Plugin, PluginError> {
         let bytes = std::fs::read(&spec.path).map_err(|source| PluginError::Read {
             operator: spec.operator.clone(),
             path: spec.path.clone(),
             source,
         })?;
-        self.load_bytes(spec, &bytes)
+        self.load_checked(spec, &bytes, None, models)
     }
 
     /// As [`PluginLoader::load`], with the component's bytes already in hand.
@@ -154,11 +173,12 @@ impl PluginLoader {
     /// # Errors
     /// A [`PluginError`] for the first check that fails.
     pub fn load_bytes(&self, spec: PluginSpec, bytes: &[u8]) -> Result<Plugin, PluginError> {
-        self.load_checked(spec, bytes, None)
+        self.load_checked(spec, bytes, None, ModelGrants::none())
     }
 
     /// As [`PluginLoader::load_bytes`], refusing a component of another world than
-    /// `expected` before it starts (a new version of an operator's plugin).
+    /// `expected` before it starts (a new version of an operator's plugin, which keeps
+    /// the operator's model grants).
     ///
     /// # Errors
     /// A [`PluginError`] for the first check that fails.
@@ -167,8 +187,9 @@ impl PluginLoader {
         spec: PluginSpec,
         bytes: &[u8],
         expected: PluginKind,
+        models: ModelGrants,
     ) -> Result<Plugin, PluginError> {
-        self.load_checked(spec, bytes, Some(expected))
+        self.load_checked(spec, bytes, Some(expected), models)
     }
 
     fn load_checked(
@@ -176,6 +197,7 @@ impl PluginLoader {
         spec: PluginSpec,
         bytes: &[u8],
         expected: Option<PluginKind>,
+        models: ModelGrants,
     ) -> Result<Plugin, PluginError> {
         check_component_header(bytes).map_err(|reason| PluginError::NotAComponent {
             operator: spec.operator.clone(),
@@ -227,6 +249,7 @@ impl PluginLoader {
                     outputs: Vec::new(),
                 },
                 spec,
+                models,
                 cache_outcome,
             }),
         };
@@ -253,6 +276,8 @@ struct PluginInner {
     engine: WasmEngine,
     identity: PluginIdentity,
     spec: PluginSpec,
+    /// The models the operator is granted (none unless the pipeline grants some).
+    models: ModelGrants,
     cache_outcome: CacheOutcome,
 }
 
@@ -281,6 +306,11 @@ impl Plugin {
 
     pub fn path(&self) -> &Path {
         &self.inner.spec.path
+    }
+
+    /// The models the operator's instances may load.
+    pub fn models(&self) -> &ModelGrants {
+        &self.inner.models
     }
 
     /// Whether loading compiled the component or took it from the cache.
@@ -312,8 +342,14 @@ impl Plugin {
             message,
         };
         let seed = instance_seed(&inner.spec.operator, subtask);
-        let mut instance = PluginInstance::new(&inner.pre, &inner.engine, &inner.spec, seed)
-            .map_err(|error| init_error(format!("cannot instantiate: {error:#}")))?;
+        let mut instance = PluginInstance::new(
+            &inner.pre,
+            &inner.engine,
+            &inner.spec,
+            seed,
+            inner.models.clone(),
+        )
+        .map_err(|error| init_error(format!("cannot instantiate: {error:#}")))?;
         let info = instance
             .describe()
             .map_err(|error| init_error(format!("`describe` failed: {error}")))?;

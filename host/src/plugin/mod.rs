@@ -7,7 +7,8 @@
 //! - [`loader`]: loading and checking a component ([`Plugin`], [`PluginLoader`]);
 //! - [`instance`]: one live instance and the per-batch call ([`PluginInstance`]);
 //! - [`kind`]: which operator world a component implements;
-//! - one file per host interface: `wasi`, `log`, `metrics`, [`state`] (with timers); `store` composes
+//! - one file per host interface: `wasi`, `log`, `metrics`, [`state`] (with timers),
+//!   [`inference`] (models granted by the pipeline, see [`crate::model`]); `store` composes
 //!   them into the data of a `Store`;
 //! - `bindings`: the generated code, seen by nothing outside this module.
 
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod engine;
 mod error;
 mod exports;
+pub mod inference;
 pub mod instance;
 pub mod keyed_calls;
 pub mod kind;

@@ -1,5 +1,5 @@
 //! [`HostCtx`], the data of a plugin instance's `Store`: one field per capability the
-//! host grants (WASI, log, metrics, limits, keyed state and timers). Each capability's code lives in its own
+//! host grants (WASI, log, metrics, limits, keyed state and timers, inference). Each capability's code lives in its own
 //! file next to this one.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::inference::InferenceCtx;
 use super::limits::MemoryLimiter;
 use super::metrics::PluginCounters;
 use super::state::StateCtx;
@@ -20,10 +21,16 @@ pub struct HostCtx {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) counters: PluginCounters,
     pub(crate) state: StateCtx,
+    pub(crate) inference: InferenceCtx,
 }
 
 impl HostCtx {
-    pub(crate) fn new(operator: Arc<str>, memory_limit: usize, seed: u64) -> Self {
+    pub(crate) fn new(
+        operator: Arc<str>,
+        memory_limit: usize,
+        seed: u64,
+        models: crate::model::ModelGrants,
+    ) -> Self {
         HostCtx {
             wasi: super::wasi::deny_all_context(&operator, seed),
             operator,
@@ -31,6 +38,7 @@ impl HostCtx {
             limiter: MemoryLimiter::new(memory_limit),
             counters: PluginCounters::default(),
             state: StateCtx::default(),
+            inference: InferenceCtx::new(models),
         }
     }
 }

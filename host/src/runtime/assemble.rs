@@ -28,6 +28,13 @@ pub enum AssembleError {
     Plugin(#[from] PluginError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A model granted to an operator could not be loaded.
+    #[error("operator `{operator}`: model `{name}`: {error}")]
+    Model {
+        operator: String,
+        name: String,
+        error: crate::model::ModelError,
+    },
 }
 
 /// Loads every plugin of `config` and opens its connectors.
@@ -74,6 +81,8 @@ pub async fn assemble_deployable(
     };
     let mut operators = Vec::with_capacity(config.operators.len());
     let mut plugins = Vec::with_capacity(config.operators.len());
+    // Each model file is loaded once, however many operators are granted it.
+    let models = crate::model::ModelLibrary::new();
     for operator in &config.operators {
         let built = match &operator.function {
             OperatorFunction::Plugin(path) => {
@@ -84,11 +93,26 @@ pub async fn assemble_deployable(
                     limits: operator.limits,
                 };
                 let loader = loader.clone();
-                let plugin = tokio::task::spawn_blocking(move || loader.load(spec))
-                    .await
-                    .map_err(|error| {
-                        PipelineError::Task("plugin loader".into(), error.to_string())
-                    })??;
+                let (library, grants) = (models.clone(), operator.models.clone());
+                let operator_name = operator.name.clone();
+                let plugin = tokio::task::spawn_blocking(move || {
+                    let granted =
+                        library
+                            .grants(&grants)
+                            .map_err(|(name, error)| AssembleError::Model {
+                                operator: operator_name,
+                                name,
+                                error,
+                            })?;
+                    Ok::<_, AssembleError>(loader.load_with_models(spec, granted)?)
+                })
+                .await
+                .map_err(|error| {
+                    PipelineError::Task("plugin loader".into(), error.to_string())
+                })??;
+                for (name, hash) in plugin.models().versions() {
+                    tracing::info!(operator = %operator.name, model = %name, version = %&hash[..12], "model loaded");
+                }
                 tracing::info!(
                     operator = %operator.name,
                     plugin = %plugin.identity(),

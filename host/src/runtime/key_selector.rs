@@ -7,7 +7,8 @@
 //!   key changes (for `$key`, nothing changes);
 //! - an event is dead-lettered exactly when it has no usable key: for a field, the
 //!   value is not JSON or the field is missing, null, an object or an array; for
-//!   `$key`, the event has no key;
+//!   `$key`, the event has no key; for `$all`, never (every event gets the key `all`:
+//!   one key, so one model or one count for the whole stream, on one subtask);
 //! - a field's key is its text: a string as it is (unescaped), a number or boolean as
 //!   its JSON text (integers in decimal, other numbers as `serde_json` writes them).
 
@@ -28,7 +29,12 @@ pub enum KeyBy {
     EventKey,
     /// A dotted JSON path of the value.
     Field(FieldPath),
+    /// `$all`: one key, [`ALL_KEY`], for every event (a global model or aggregate).
+    All,
 }
+
+/// The key of every event of an operator keyed by `$all`.
+pub const ALL_KEY: &[u8] = b"all";
 
 impl KeyBy {
     /// `$key`, or a field path.
@@ -36,10 +42,16 @@ impl KeyBy {
     /// # Errors
     /// When `text` is neither `$key` nor a field path.
     pub fn parse(text: &str) -> Result<Self, String> {
-        if text == "$key" {
-            return Ok(KeyBy::EventKey);
+        match text {
+            "$key" => return Ok(KeyBy::EventKey),
+            "$all" => return Ok(KeyBy::All),
+            _ => {}
         }
-        FieldPath::check(text).map_err(|why| format!("{why}, or \"$key\" for the event's key"))?;
+        FieldPath::check(text).map_err(|why| {
+            format!(
+                "{why}, or \"$key\" for the event's key, or \"$all\" for one key for all events"
+            )
+        })?;
         Ok(KeyBy::Field(FieldPath::parse(text)))
     }
 }
@@ -48,6 +60,7 @@ impl std::fmt::Display for KeyBy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyBy::EventKey => f.write_str("$key"),
+            KeyBy::All => f.write_str("$all"),
             KeyBy::Field(path) => path.fmt(f),
         }
     }
@@ -92,6 +105,7 @@ impl KeySelector {
         let selected = match &self.key_by {
             KeyBy::EventKey => self.keep_keyed(batch, dead_letters),
             KeyBy::Field(_) => self.key_by_field(batch, dead_letters),
+            KeyBy::All => key_all(batch),
         };
         let rejected = dead_letters.len() - before;
         if rejected > 0 {
@@ -182,6 +196,18 @@ impl KeySelector {
     }
 }
 
+/// `$all`: every event gets the key [`ALL_KEY`]; nothing else changes.
+fn key_all(batch: Batch) -> Batch {
+    let mut parts = batch.into_parts();
+    let events = parts.timestamps.len();
+    parts.keys = ALL_KEY.repeat(events);
+    parts.key_ends = (1..=events)
+        .map(|event| (event * ALL_KEY.len()) as u32)
+        .collect();
+    parts.keyless.clear();
+    Batch::from_parts(parts)
+}
+
 /// Appends the key text of the field at `path` of `value` to `keys`, or says why
 /// there is none (the end of a sentence starting "keyed by field `x`, ").
 fn append_key(path: &FieldPath, value: &[u8], keys: &mut Vec<u8>) -> Result<(), String> {
@@ -238,6 +264,7 @@ mod tests {
     #[test]
     fn key_by_parses_event_key_and_paths() {
         assert_eq!(KeyBy::parse("$key"), Ok(KeyBy::EventKey));
+        assert_eq!(KeyBy::parse("$all"), Ok(KeyBy::All));
         assert_eq!(
             KeyBy::parse("user.id"),
             Ok(KeyBy::Field(FieldPath::parse("user.id")))
@@ -358,5 +385,26 @@ mod tests {
         let keyed = selected.clone();
         assert_eq!(selector.select(selected, &mut dead), keyed, "nothing to do");
         assert_eq!(dead.len(), 1);
+    }
+
+    #[test]
+    fn all_gives_every_event_one_key_and_keeps_the_rest() {
+        let mut batch = Batch::default();
+        batch.push(Some(b"k1"), b"1", 1);
+        batch.push(None, b"2", 2);
+        batch.push_header("h", b"v");
+        let mut dead = Vec::new();
+        let selected = selector("$all").select(batch.clone(), &mut dead);
+        assert!(dead.is_empty());
+        assert_eq!(
+            keys(&selected),
+            [Some("all".to_owned()), Some("all".to_owned())]
+        );
+        for (before, after) in batch.iter().zip(selected.iter()) {
+            assert_eq!(
+                (before.value, before.timestamp, before.headers),
+                (after.value, after.timestamp, after.headers)
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! module, and nothing else. Plugin authors never see these names; the rest of the SDK
 //! converts them to its own types.
 //!
-//! The worlds share the generated `types`, `log`, `metrics`, `state` and `windows`
+//! The worlds share the generated `types`, `log`, `metrics`, `inference`, `state` and `windows`
 //! modules (wit-bindgen's `with`), so one conversion of a batch, an error or a window
 //! serves every world.
 //!
@@ -29,4 +29,4 @@ pub mod window;
 
 pub use aggregate::weir::operator::windows;
 pub use keyed::weir::operator::{state, timers};
-pub use stateless::weir::operator::{log, metrics, types};
+pub use stateless::weir::operator::{inference, log, metrics, types};

@@ -1,5 +1,5 @@
 //! Bindings of the `stateless-processor` world. Also the home of the shared `types`,
-//! `log` and `metrics` modules.
+//! `log`, `metrics` and `inference` modules.
 
 wit_bindgen::generate!({
     path: "../wit",

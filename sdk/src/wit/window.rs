@@ -10,6 +10,7 @@ wit_bindgen::generate!({
         "weir:operator/types@0.1.0": crate::wit::types,
         "weir:operator/log@0.1.0": crate::wit::log,
         "weir:operator/metrics@0.1.0": crate::wit::metrics,
+        "weir:operator/inference@0.1.0": crate::wit::inference,
         "weir:operator/state@0.1.0": crate::wit::state,
         "weir:operator/windows@0.1.0": crate::wit::windows,
     },
