@@ -184,6 +184,8 @@ struct Pump {
     completions: Option<watch::Receiver<u64>>,
     /// The positions acknowledged for checkpoints not yet known to be complete.
     acked: BTreeMap<u64, SourcePosition>,
+    /// Plugin swaps to arm at the next barrier this task sends.
+    swaps: Option<Arc<SwapBoard>>,
 }
 
 /// Waits for the coordinator to complete a checkpoint; never without `completions`
@@ -198,9 +200,6 @@ async fn next_completed(completions: &mut Option<watch::Receiver<u64>>) -> u64 {
         return *completions.borrow_and_update();
     }
     std::future::pending().await
-}
-
-    swaps: Option<Arc<SwapBoard>>,
 }
 
 /// Waits until a plugin swap is posted, in a run without checkpoints (with them,
