@@ -135,10 +135,11 @@ fn onnx_scoring(count: usize) -> (f64, f64) {
         let input = tensor.to_tract().expect("tensor");
         features = tensor.data;
         let outputs = session.run(vec![input]).expect("runs");
-        let scores = outputs[0].as_slice::<f32>().expect("f32 scores");
+        // The scores as little-endian f32 bytes, as the inference interface hands them.
+        let scores = ModelTensor::from_tract(&outputs[0]).expect("f32 scores");
         let mut out = Batch::with_capacity(batch.len(), batch.len() * 4);
-        for (event, score) in batch.iter().zip(scores) {
-            out.push_event_with_value(&event, &score.to_le_bytes());
+        for (event, score) in batch.iter().zip(scores.data.chunks_exact(4)) {
+            out.push_event_with_value(&event, score);
         }
         assert_eq!(out.len(), batch.len());
     });

@@ -509,6 +509,8 @@ fn make_operator(
         key_by: key_by.clone(),
         limits: config.limits,
         settings_json: config.settings_json.clone(),
+        // The plugin was loaded with its grants already; the factory does not read them.
+        models: Default::default(),
     };
     let dirs = StateDirs {
         backend: config.backend,

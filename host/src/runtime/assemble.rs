@@ -33,7 +33,7 @@ pub enum AssembleError {
     Model {
         operator: String,
         name: String,
-        error: crate::model::ModelError,
+        error: Box<crate::model::ModelError>,
     },
 }
 
@@ -102,7 +102,7 @@ pub async fn assemble_deployable(
                             .map_err(|(name, error)| AssembleError::Model {
                                 operator: operator_name,
                                 name,
-                                error,
+                                error: Box::new(error),
                             })?;
                     Ok::<_, AssembleError>(loader.load_with_models(spec, granted)?)
                 })

@@ -81,10 +81,10 @@ impl WindowProcessor for SessionSummary {
                 "cart" => carts += 1,
                 _ => {}
             }
-            if click.action != "buy" {
-                if let Some(product) = click.product {
-                    products.insert(product);
-                }
+            if click.action != "buy"
+                && let Some(product) = click.product
+            {
+                products.insert(product);
             }
         }
         if skipped > 0 {
