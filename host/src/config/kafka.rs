@@ -208,7 +208,7 @@ topics = ["in"]
         let text = SOURCE.replace("topics", "start = \"yesterday\"\ntopics")
             + "[[sink]]\ntype = \"discard\"\n";
         let message = error(&text);
-        assert!(message.starts_with("p.toml:6:"), "{message}");
+        assert!(message.starts_with("p.toml:5:"), "{message}");
         assert!(
             message.contains("\"earliest\", \"latest\" or an RFC 3339 time"),
             "{message}"
@@ -221,7 +221,7 @@ topics = ["in"]
             "{SOURCE}[[sink]]\ntype = \"kafka\"\nbrokers = \"b:1\"\ntopic = \"out\"\ndelivery = \"exactly-once\"\n"
         );
         let message = error(&text);
-        assert!(message.starts_with("p.toml:11:"), "{message}");
+        assert!(message.starts_with("p.toml:10:"), "{message}");
         assert!(
             message.contains("add a `[checkpoint]` section"),
             "{message}"
