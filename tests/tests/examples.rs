@@ -41,7 +41,6 @@ fn lines(path: &Path) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn fraud_scoring_raises_exactly_the_expected_alerts() {
     let out = tempfile::tempdir().expect("temp dir");
     run_example("fraud", "pipeline.toml", out.path()).await;
@@ -92,7 +91,6 @@ async fn fraud_scoring_raises_exactly_the_expected_alerts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn iot_warns_about_the_overheating_device_and_reports_the_silent_one() {
     let out = tempfile::tempdir().expect("temp dir");
     run_example("iot", "pipeline.toml", out.path()).await;
@@ -155,7 +153,6 @@ async fn iot_warns_about_the_overheating_device_and_reports_the_silent_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn user_behaviour_scores_every_session_and_the_model_learns() {
     let out = tempfile::tempdir().expect("temp dir");
     run_example("user-behaviour", "pipeline.toml", out.path()).await;

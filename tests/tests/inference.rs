@@ -93,7 +93,6 @@ fn run_native(model: &OnnxModel, rows: &[Vec<f32>]) -> Vec<f64> {
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn each_shipped_model_matches_onnxruntime_natively_batched_and_one_row_at_a_time() {
     for name in ["logistic", "mlp"] {
         let model = OnnxModel::load(&model_path(name)).expect("the model loads");
@@ -114,7 +113,6 @@ fn each_shipped_model_matches_onnxruntime_natively_batched_and_one_row_at_a_time
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn a_model_with_an_operation_the_host_cannot_run_is_refused_naming_it() {
     let error = OnnxModel::load(&model_path("unsupported-scaler")).expect_err("refused");
     let ModelError::Unsupported { op, node, .. } = &error else {
@@ -132,7 +130,6 @@ fn a_model_with_an_operation_the_host_cannot_run_is_refused_naming_it() {
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn a_file_granted_twice_is_loaded_once() {
     let library = ModelLibrary::new();
     let first = library.load(&model_path("logistic")).expect("loads");
@@ -176,7 +173,6 @@ fn scores(outputs: &Batch) -> Vec<f64> {
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn the_scoring_plugin_matches_onnxruntime_batched_and_one_event_per_call() {
     for name in ["logistic", "mlp"] {
         let reference = reference(name);
@@ -203,7 +199,6 @@ fn the_scoring_plugin_matches_onnxruntime_batched_and_one_event_per_call() {
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn a_malformed_event_is_rejected_and_the_rest_of_its_batch_scored() {
     let reference = reference("logistic");
     let mut instance = scoring_instance("logistic");
@@ -222,7 +217,6 @@ fn a_malformed_event_is_rejected_and_the_rest_of_its_batch_scored() {
 }
 
 #[test]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 fn a_plugin_cannot_load_a_model_that_was_not_granted_to_its_operator() {
     let dir = tempfile::tempdir().expect("temp dir");
     let logistic = model_path("logistic");
@@ -255,7 +249,6 @@ fn a_plugin_cannot_load_a_model_that_was_not_granted_to_its_operator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn a_pipeline_grants_a_model_to_one_operator_and_not_to_the_next() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pipeline = |second_grants: &str| {
@@ -268,7 +261,7 @@ path = "{input}"
 name = "first"
 plugin = "{{plugins}}/model_score.wasm"
 models = {{ fraud = "{model}" }}
-settings = {{ model = "fraud", features = ["a", "b", "c", "d", "e", "f", "g", "h", "i"], threshold = 0.5 }}
+settings = {{ model = "fraud", features = ["a", "b", "c", "d", "e", "f", "g", "h", "i"] }}
 [[operator]]
 name = "second"
 plugin = "{{plugins}}/model_score.wasm"
@@ -324,7 +317,6 @@ path = "{out}"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn a_pipeline_with_an_unsupported_model_does_not_start() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("in.jsonl"), "{}\n").expect("input");

@@ -64,7 +64,6 @@ fn check_steps(predictions: &[serde_json::Value], expected: &[f64]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn the_learner_reproduces_the_phishing_figures_step_by_step() {
     for (rate, file, accuracy, auc) in [
         (0.01, "phishing-lr0.01.csv", 0.8928, 0.95335),
@@ -93,7 +92,6 @@ async fn the_learner_reproduces_the_phishing_figures_step_by_step() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 7: written, not yet run since the merge; run with --ignored, then remove this"]
 async fn one_model_per_key_learns_each_key_apart() {
     // The phishing rows dealt to two keys in turn: each key's model sees every other
     // row, so its first prediction is 0.5 and its steps count that key's rows only.
