@@ -20,7 +20,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use broker::{Broker, BrokerKind, Client, TestRecord};
-use checkpoint_support::{crash_seed, spawn};
+use checkpoint_support::{crash_seed, host_log, spawn};
 
 const KEYS: u64 = 40;
 
@@ -231,9 +231,10 @@ fn exactly_once_output_survives_sigkill() {
     assert_eq!(
         got.len(),
         expected.len(),
-        "each result exactly once (seed {seed}); the clean run has {}; missing: {:?}",
+        "each result exactly once (seed {seed}); the clean run has {}; missing: {:?}\n{}",
         reference.len(),
-        missing(&expected, &got)
+        missing(&expected, &got),
+        host_log(&crashed)
     );
     assert_eq!(
         got, reference,
@@ -258,10 +259,16 @@ fn a_broker_restart_mid_run_is_waited_out() {
     .expect("pipeline");
     let first: Vec<TestRecord> = (0..EVENTS / 2).map(event).collect();
     client.produce("a", &first);
-    let run = start(dir.path());
+    let mut run = start(dir.path());
     // Some output is committed before the broker goes away.
     let before = read_results(&client, "b", 1);
-    assert!(!before.is_empty(), "output before the restart");
+    assert!(
+        !before.is_empty(),
+        "output before the restart (the host: {:?})\n{}\n--- broker ---\n{}",
+        run.try_wait(),
+        host_log(dir.path()),
+        broker.log()
+    );
     broker.restart();
     let second: Vec<TestRecord> = (EVENTS / 2..EVENTS).map(event).collect();
     client.produce("a", &second);
@@ -272,7 +279,8 @@ fn a_broker_restart_mid_run_is_waited_out() {
     assert_eq!(
         got.len(),
         expected.len(),
-        "each result exactly once:\n{}",
+        "each result exactly once:\n{}\n--- broker ---\n{}",
+        host_log(dir.path()),
         broker.log()
     );
     let got: BTreeMap<_, _> = got.into_iter().collect();

@@ -79,13 +79,34 @@ pub fn run(dir: &Path, args: &[&str]) -> (i32, String) {
     )
 }
 
-/// Starts `weir ARGS...` in `dir` in the background, output discarded.
+/// Starts `weir ARGS...` in `dir` in the background; what it prints is appended to
+/// [`HOST_LOG`] there.
 pub fn spawn(dir: &Path, args: &[&str]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(HOST_LOG))
+        .expect("the host's log file");
     weir(dir, args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("weir starts")
+}
+
+/// Where [`spawn`] appends what each host it started printed, in its directory.
+pub const HOST_LOG: &str = "weir.log";
+
+/// What the hosts [`spawn`]ed in `dir` printed (the last 4 000 characters), for a
+/// failure message.
+pub fn host_log(dir: &Path) -> String {
+    let log = std::fs::read_to_string(dir.join(HOST_LOG)).unwrap_or_default();
+    let start = log
+        .char_indices()
+        .rev()
+        .nth(4_000)
+        .map_or(0, |(index, _)| index);
+    format!("--- {HOST_LOG} ---\n{}", &log[start..])
 }
 
 /// Writes `events` heartbeats, one millisecond apart, of devices `d0..d{devices}`
