@@ -9,6 +9,7 @@ use weir_batch::Batch;
 use crate::convert::{batch_from_wit, outputs_into_wit};
 use crate::export::{plugin_info, with_instance};
 use crate::keyed::{KeyedContext, KeyedProcessor, TimeDomain, Timer, TimerHost, WitTimers};
+use crate::state::cache::CallCache;
 use crate::state::{StateHost, StateRegistry, WitState};
 use crate::wit::keyed::exports::weir::operator::keyed_processor::FiredTimer;
 use crate::wit::types::{Batch as WitBatch, Error as WitError, Outputs, PluginInfo};
@@ -130,28 +131,32 @@ pub(crate) fn init_with<P: KeyedProcessor>(
     P::init(Settings::new(settings), &mut StateRegistry::new(state))
 }
 
-/// Event `i` of `batch` runs with scope `i`.
+/// Event `i` of `batch` runs with scope `i`. Value states go through a [`CallCache`]
+/// written back when every event has run.
 pub(crate) fn run_process<P: KeyedProcessor>(
     processor: &mut P,
     batch: &Batch,
     state: &dyn StateHost,
     timers: &dyn TimerHost,
 ) -> Result<Output, Error> {
+    let cache = CallCache::new(state, batch.iter().map(|event| event.key));
     let mut out = Output::sized_for(batch);
     for event in batch.iter() {
-        let mut ctx = KeyedContext::new(state, timers, event.index, event.key, event.timestamp);
+        let mut ctx = KeyedContext::new(&cache, timers, event.index, event.key, event.timestamp);
         processor.process(&event, &mut ctx, &mut out)?;
     }
+    cache.write_back()?;
     Ok(out)
 }
 
-/// Timer `i` runs with scope `i`.
+/// Timer `i` runs with scope `i`, value states cached as in [`run_process`].
 pub(crate) fn run_on_timer<P: KeyedProcessor>(
     processor: &mut P,
     fired: &[FiredTimer],
     state: &dyn StateHost,
     timers: &dyn TimerHost,
 ) -> Result<Output, Error> {
+    let cache = CallCache::new(state, fired.iter().map(|timer| Some(timer.key.as_slice())));
     let mut out = Output::default();
     for (scope, fired) in (0u32..).zip(fired) {
         let timer = Timer {
@@ -159,8 +164,9 @@ pub(crate) fn run_on_timer<P: KeyedProcessor>(
             at: fired.at,
             domain: TimeDomain::from_wit(fired.domain),
         };
-        let mut ctx = KeyedContext::new(state, timers, scope, Some(timer.key), timer.at);
+        let mut ctx = KeyedContext::new(&cache, timers, scope, Some(timer.key), timer.at);
         processor.on_timer(&timer, &mut ctx, &mut out)?;
     }
+    cache.write_back()?;
     Ok(out)
 }

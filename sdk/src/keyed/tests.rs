@@ -7,7 +7,7 @@ use weir_batch::Batch;
 use super::export::{init_with, run_on_timer, run_process};
 use super::*;
 use crate::ValueState;
-use crate::state::memory::MemoryState;
+use crate::state::memory::{Entry, MemoryState};
 use crate::wit::keyed::exports::weir::operator::keyed_processor::FiredTimer;
 use crate::wit::state::StateError;
 
@@ -181,4 +181,247 @@ fn an_error_fails_the_call() {
     assert!(run_process(&mut fails, &batch, &state, &timers).is_err());
     let none = run_on_timer(&mut fails, &[], &state, &timers).expect("default on_timer");
     assert!(none.main.is_empty());
+}
+
+/// Counts events per key and fails on an event whose value is `fail`.
+struct FailingCounter {
+    count: ValueState<u64>,
+}
+
+impl KeyedProcessor for FailingCounter {
+    fn init(_settings: Settings, states: &mut StateRegistry<'_>) -> Result<Self, Error> {
+        Ok(FailingCounter {
+            count: states.value("count").declare()?,
+        })
+    }
+
+    fn process(
+        &mut self,
+        event: &Event<'_>,
+        ctx: &mut KeyedContext<'_>,
+        out: &mut Output,
+    ) -> Result<(), Error> {
+        let n = self.count.get(ctx)?.unwrap_or(0) + 1;
+        self.count.set(ctx, &n)?;
+        if event.value == b"fail" {
+            return Err(Error::invalid_input("fail"));
+        }
+        out.emit_value(event, n.to_string().as_bytes());
+        Ok(())
+    }
+}
+
+/// The value at (state 0, `scope`) of the memory host, decoded as a count.
+fn stored_count(state: &MemoryState, scope: u32) -> Option<u64> {
+    match state.entries.borrow().get(&(0, scope)) {
+        Some(Entry::Value(bytes)) => Some(postcard::from_bytes(bytes).expect("a count")),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_key_seen_twice_in_a_call_reads_its_own_write_and_is_written_back_once() {
+    let state = MemoryState::with_scopes(3);
+    let timers = MemoryTimers::default();
+    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    batch.push(Some(b"b"), b"", 2);
+    batch.push(Some(b"a"), b"", 3);
+    let out = run_process(&mut counter, &batch, &state, &timers).expect("runs");
+    let values: Vec<&[u8]> = out.main.iter().map(|event| event.value).collect();
+    // The memory host keeps scopes apart: had event 2 gone to the host, it would have
+    // read scope 2, found nothing, and counted 1.
+    assert_eq!(values, [b"1", b"1", b"2"]);
+    assert_eq!(
+        (0..3)
+            .map(|scope| stored_count(&state, scope))
+            .collect::<Vec<_>>(),
+        [Some(2), Some(1), None],
+        "each key written back once, through its first scope"
+    );
+}
+
+#[test]
+fn a_failed_call_writes_nothing_back() {
+    let state = MemoryState::with_scopes(2);
+    let timers = MemoryTimers::default();
+    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    batch.push(Some(b"b"), b"fail", 2);
+    assert!(run_process(&mut counter, &batch, &state, &timers).is_err());
+    assert!(
+        state.entries.borrow().is_empty(),
+        "nothing reached the host"
+    );
+}
+
+#[test]
+fn a_value_the_host_refuses_fails_the_call_naming_its_state() {
+    let state = MemoryState {
+        value_limit: Some(0),
+        ..MemoryState::with_scopes(1)
+    };
+    let timers = MemoryTimers::default();
+    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    let error = run_process(&mut counter, &batch, &state, &timers)
+        .expect_err("the count is larger than the host's limit");
+    let message = error.to_string();
+    assert!(
+        message.contains("state `count`") && message.contains("limit of 0 bytes"),
+        "{message}"
+    );
+}
+
+#[test]
+fn timers_share_the_cache_of_their_call() {
+    let state = MemoryState::with_scopes(2);
+    let timers = MemoryTimers::default();
+    let mut counter: Counter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"x"), b"", 1);
+    run_process(&mut counter, &batch, &state, &timers).expect("runs");
+    // Two timers of one key: both read the count event 0 left, through scope 0.
+    let fired = [11, 12].map(|at| FiredTimer {
+        key: b"x".to_vec(),
+        at,
+        domain: WitTimeDomain::EventTime,
+    });
+    let out = run_on_timer(&mut counter, &fired, &state, &timers).expect("runs");
+    let values: Vec<&[u8]> = out.named[0].1.iter().map(|event| event.value).collect();
+    assert_eq!(values, [b"1", b"1"]);
+}
+
+/// Counts events per key with `update` and reads the count back with `get`; an event
+/// `set:N` sets the count to N with `set`; an event `fail` fails the call.
+struct UpdatingCounter {
+    count: ValueState<u64>,
+}
+
+impl KeyedProcessor for UpdatingCounter {
+    fn init(_settings: Settings, states: &mut StateRegistry<'_>) -> Result<Self, Error> {
+        Ok(UpdatingCounter {
+            count: states.value("count").declare()?,
+        })
+    }
+
+    fn process(
+        &mut self,
+        event: &Event<'_>,
+        ctx: &mut KeyedContext<'_>,
+        out: &mut Output,
+    ) -> Result<(), Error> {
+        if let Some(n) = event.value.strip_prefix(b"set:") {
+            let n: u64 = std::str::from_utf8(n).expect("text").parse().expect("n");
+            return self.count.set(ctx, &n);
+        }
+        let n = self.count.update(
+            ctx,
+            || 0,
+            |n| {
+                *n += 1;
+                *n
+            },
+        )?;
+        if event.value == b"fail" {
+            return Err(Error::invalid_input("fail"));
+        }
+        let read = self.count.get(ctx)?.expect("just updated");
+        out.emit_value(event, format!("{n}/{read}").as_bytes());
+        Ok(())
+    }
+}
+
+#[test]
+fn updates_are_read_back_mix_with_set_and_are_written_back_once() {
+    let state = MemoryState::with_scopes(5);
+    let timers = MemoryTimers::default();
+    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    batch.push(Some(b"b"), b"", 2);
+    batch.push(Some(b"a"), b"", 3);
+    batch.push(Some(b"a"), b"set:10", 4);
+    batch.push(Some(b"a"), b"", 5);
+    let out = run_process(&mut counter, &batch, &state, &timers).expect("runs");
+    let values: Vec<&[u8]> = out.main.iter().map(|event| event.value).collect();
+    assert_eq!(values, [&b"1/1"[..], b"1/1", b"2/2", b"11/11"]);
+    assert_eq!(
+        (0..5)
+            .map(|scope| stored_count(&state, scope))
+            .collect::<Vec<_>>(),
+        [Some(11), Some(1), None, None, None],
+        "each key written back once, encoded, through its first scope"
+    );
+    // The next call decodes what this one wrote.
+    let mut next = Batch::default();
+    next.push(Some(b"a"), b"", 6);
+    let out = run_process(&mut counter, &next, &state, &timers).expect("runs");
+    assert_eq!(out.main.iter().next().expect("one").value, b"12/12");
+}
+
+#[test]
+fn an_update_outside_a_cached_call_reads_and_writes_the_host() {
+    let state = MemoryState::with_scopes(1);
+    let timers = MemoryTimers::default();
+    let counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    for expected in 1..=2 {
+        let mut ctx = KeyedContext::new(&state, &timers, 0, Some(b"a"), 1);
+        let n = counter
+            .count
+            .update(
+                &mut ctx,
+                || 0,
+                |n| {
+                    *n += 1;
+                    *n
+                },
+            )
+            .expect("updates");
+        assert_eq!(n, expected);
+        assert_eq!(stored_count(&state, 0), Some(expected), "written at once");
+    }
+}
+
+#[test]
+fn a_failed_call_with_updates_writes_nothing_back() {
+    let state = MemoryState::with_scopes(2);
+    let timers = MemoryTimers::default();
+    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    batch.push(Some(b"a"), b"fail", 2);
+    assert!(run_process(&mut counter, &batch, &state, &timers).is_err());
+    assert!(
+        state.entries.borrow().is_empty(),
+        "nothing reached the host"
+    );
+}
+
+#[test]
+fn stored_bytes_that_do_not_decode_fail_the_update_naming_the_state() {
+    let state = MemoryState::with_scopes(1);
+    let timers = MemoryTimers::default();
+    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    // Ten continuation bytes: not a postcard u64.
+    state
+        .entries
+        .borrow_mut()
+        .insert((0, 0), Entry::Value(vec![0xff; 10]));
+    let mut batch = Batch::default();
+    batch.push(Some(b"a"), b"", 1);
+    let error = run_process(&mut counter, &batch, &state, &timers).expect_err("fails");
+    let message = error.to_string();
+    assert!(
+        message.contains("state `count`") && message.contains("do not decode"),
+        "{message}"
+    );
+    assert_eq!(
+        state.entries.borrow().get(&(0, 0)),
+        Some(&Entry::Value(vec![0xff; 10])),
+        "left as it was"
+    );
 }

@@ -3,6 +3,7 @@
 
 use crate::Error;
 use crate::codec::{Codec, Marker, Postcard, decode_from, encode_to_vec};
+use crate::state::cache::{Held, encode_any};
 use crate::state::host::state_error;
 use crate::state::{ScopeRef, StateHandle, StateScope};
 use crate::wit::state::StateKind;
@@ -120,7 +121,7 @@ impl<T, C: Codec<T>> ValueState<T, C> {
     pub fn set(&self, ctx: &mut (impl StateScope + ?Sized), value: &T) -> Result<(), Error> {
         let bytes = encode_to_vec::<T, C>(value, &self.name)?;
         call(&self.name, ctx.scope(), |s| {
-            s.host.set(self.id, s.index, &bytes)
+            s.host.set(self.id, s.index, &bytes, &self.name)
         })
     }
 
@@ -143,8 +144,90 @@ impl<T, C: Codec<T>> ValueState<T, C> {
         bytes: &[u8],
     ) -> Result<(), Error> {
         call(&self.name, ctx.scope(), |s| {
-            s.host.set(self.id, s.index, bytes)
+            s.host.set(self.id, s.index, bytes, &self.name)
         })
+    }
+}
+
+impl<T: 'static, C: Codec<T> + 'static> ValueState<T, C> {
+    /// Updates the scope's value in place: `f` gets it (or `init()` when the scope has
+    /// none) and may change it; the result is the scope's new value. Returns what `f`
+    /// returns.
+    ///
+    /// The same as [`ValueState::get`], then [`ValueState::set`], and the way to write
+    /// a read-modify-write: in a keyed process function the value is decoded once per
+    /// call and key and encoded once when the call ends, not once per event, which
+    /// matters for a large value updated by every event (an online model's weights).
+    ///
+    /// ```no_run
+    /// # use weir_sdk::{Error, KeyedContext, ValueState};
+    /// # fn count(seen: &ValueState<u64>, ctx: &mut KeyedContext<'_>) -> Result<u64, Error> {
+    /// let n = seen.update(ctx, || 0, |n| {
+    ///     *n += 1;
+    ///     *n
+    /// })?;
+    /// # Ok(n) }
+    /// ```
+    ///
+    /// # Errors
+    /// When the stored bytes do not decode as a `T`, the new value is larger than the
+    /// host accepts, or the state backend fails (the first two, in a keyed process
+    /// function, possibly only when the call ends: the call then fails).
+    pub fn update<R>(
+        &self,
+        ctx: &mut (impl StateScope + ?Sized),
+        init: impl FnOnce() -> T,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Result<R, Error> {
+        let scope = ctx.scope();
+        let mut init = Some(init);
+        let mut f = Some(f);
+        let mut result = None;
+        let cached = scope
+            .host
+            .update_cached(self.id, scope.index, &self.name, &mut |held| {
+                let typed = self.typed(held, &mut init)?;
+                let f = f.take().expect("the cache runs the update once");
+                result = Some(f(typed));
+                Ok(())
+            });
+        match cached {
+            Some(outcome) => {
+                outcome?;
+                Ok(result.expect("the update ran"))
+            }
+            None => {
+                let init = init.take().expect("not run");
+                let mut value = self.get(ctx)?.unwrap_or_else(init);
+                let result = f.take().expect("not run")(&mut value);
+                self.set(ctx, &value)?;
+                Ok(result)
+            }
+        }
+    }
+
+    /// `held` as this state's decoded value, decoding it (or creating it with `init`)
+    /// on first use in the call.
+    fn typed<'h>(
+        &self,
+        held: &'h mut Held,
+        init: &mut Option<impl FnOnce() -> T>,
+    ) -> Result<&'h mut T, Error> {
+        let is_ours = matches!(held, Held::Typed { value, .. } if value.is::<T>());
+        if !is_ours {
+            let value = match held.to_bytes(&self.name)? {
+                Some(bytes) => decode_from::<T, C>(bytes, &self.name)?,
+                None => init.take().expect("created once")(),
+            };
+            *held = Held::Typed {
+                value: Box::new(value),
+                encode: encode_any::<T, C>,
+            };
+        }
+        let Held::Typed { value, .. } = held else {
+            unreachable!("made typed above")
+        };
+        Ok(value.downcast_mut::<T>().expect("checked or made above"))
     }
 }
 

@@ -2,13 +2,17 @@
 //! handles can be tested natively against an in-memory fake; [`WitState`] forwards them
 //! to the host's `state` import.
 
+use crate::state::cache::Held;
 use crate::wit::state::{self as wit, StateError, StateSpec};
 
-/// The `state` interface of `wit/state.wit`, one method per function.
+/// The `state` interface of `wit/state.wit`, one method per function, and a hook for
+/// the call cache of keyed calls ([`crate::state::cache::CallCache`]).
 pub(crate) trait StateHost {
     fn declare(&self, spec: &StateSpec) -> Result<u32, StateError>;
     fn get(&self, state: u32, scope: u32) -> Result<Option<Vec<u8>>, StateError>;
-    fn set(&self, state: u32, scope: u32, value: &[u8]) -> Result<(), StateError>;
+    /// `name` is the state's, for a caller that reports the error later
+    /// ([`crate::state::cache::CallCache`]).
+    fn set(&self, state: u32, scope: u32, value: &[u8], name: &str) -> Result<(), StateError>;
     fn clear(&self, state: u32, scope: u32) -> Result<(), StateError>;
     fn list_get(&self, state: u32, scope: u32) -> Result<Vec<Vec<u8>>, StateError>;
     fn list_add(&self, state: u32, scope: u32, value: &[u8]) -> Result<(), StateError>;
@@ -18,6 +22,19 @@ pub(crate) trait StateHost {
     fn map_remove(&self, state: u32, scope: u32, key: &[u8]) -> Result<(), StateError>;
     #[allow(clippy::type_complexity)]
     fn map_entries(&self, state: u32, scope: u32) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError>;
+
+    /// Runs `update` on the value of `state` in `scope` as the call's cache holds it,
+    /// and marks it written when `update` succeeds. `None` when this host keeps no
+    /// cache for the scope: the caller then reads and writes with `get` and `set`.
+    fn update_cached(
+        &self,
+        _state: u32,
+        _scope: u32,
+        _name: &str,
+        _update: &mut dyn FnMut(&mut Held) -> Result<(), crate::Error>,
+    ) -> Option<Result<(), crate::Error>> {
+        None
+    }
 }
 
 /// The host's `state` import. Only the keyed and window glue make one, so plugins of
@@ -34,7 +51,7 @@ impl StateHost for WitState {
         wit::get(state, scope)
     }
 
-    fn set(&self, state: u32, scope: u32, value: &[u8]) -> Result<(), StateError> {
+    fn set(&self, state: u32, scope: u32, value: &[u8], _name: &str) -> Result<(), StateError> {
         wit::set(state, scope, value)
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct MemoryState {
     pub(crate) entries: RefCell<BTreeMap<(u32, u32), Entry>>,
     /// Scopes at or past this do not exist in the current call.
     pub(crate) scopes: u32,
+    /// Values longer than this are refused as too large, as the host refuses them.
+    pub(crate) value_limit: Option<u32>,
 }
 
 impl MemoryState {
@@ -85,7 +87,12 @@ impl StateHost for MemoryState {
         })
     }
 
-    fn set(&self, state: u32, scope: u32, value: &[u8]) -> Result<(), StateError> {
+    fn set(&self, state: u32, scope: u32, value: &[u8], _name: &str) -> Result<(), StateError> {
+        if let Some(limit) = self.value_limit
+            && value.len() > limit as usize
+        {
+            return Err(StateError::TooLarge(limit));
+        }
         self.with_entry(state, scope, StateKind::Value, |entry| {
             *entry = Some(Entry::Value(value.to_vec()));
         })

@@ -5,6 +5,7 @@
 //! Values are encoded with a [`Codec`](crate::Codec), [`Postcard`] by default, so
 //! plugins work with their own types; the `raw_*` declarations store bytes as they are.
 
+pub(crate) mod cache;
 mod handles;
 pub(crate) mod host;
 #[cfg(test)]
