@@ -142,20 +142,19 @@ impl OnlineLearner {
             }
         }
     }
+}
 
-    fn fresh_learner(&self) -> Learner {
-        Learner::new(
-            self.config.task,
-            self.features,
-            self.config.learning_rate,
-            self.config.intercept_rate,
-        )
-    }
+fn fresh_learner(config: &Config, features: usize) -> Learner {
+    Learner::new(
+        config.task,
+        features,
+        config.learning_rate,
+        config.intercept_rate,
+    )
+}
 
-    fn fresh_scores(&self) -> Scores {
-        let auc = self.config.auc.then_some(self.config.auc_window);
-        Scores::new(self.config.task, auc)
-    }
+fn fresh_scores(config: &Config) -> Scores {
+    Scores::new(config.task, config.auc.then_some(config.auc_window))
 }
 
 impl KeyedProcessor for OnlineLearner {
@@ -218,20 +217,29 @@ impl KeyedProcessor for OnlineLearner {
                 return Ok(());
             }
         };
-        let mut learner = match self.learner.get(ctx)? {
-            Some(learner) => learner,
-            None => self.fresh_learner(),
-        };
-        let mut scores = match self.scores.get(ctx)? {
-            Some(scores) => scores,
-            None => self.fresh_scores(),
-        };
-        let seen = learner.seen();
-        let prediction = learner.predict(&self.row, &mut self.scaled);
-        scores.update(prediction, target);
-        learner.learn(&self.row, target, &mut self.scaled);
-        self.learner.set(ctx, &learner)?;
-        self.scores.set(ctx, &scores)?;
+        // Predict, then learn (progressive validation); each value is decoded once
+        // per call and key, not once per event.
+        let (config, features) = (&self.config, self.features);
+        let (row, scaled) = (&self.row, &mut self.scaled);
+        let (seen, prediction) = self.learner.update(
+            ctx,
+            || fresh_learner(config, features),
+            |learner| {
+                let seen = learner.seen();
+                let prediction = learner.predict(row, scaled);
+                learner.learn(row, target, scaled);
+                (seen, prediction)
+            },
+        )?;
+        let every = config.metrics_every;
+        let metrics = self.scores.update(
+            ctx,
+            || fresh_scores(config),
+            |scores| {
+                scores.update(prediction, target);
+                (every > 0 && (seen + 1) % every == 0).then(|| scores.to_json(seen + 1))
+            },
+        )?;
         match self.input {
             Input::Binary => out.emit_value(event, &prediction.to_le_bytes()),
             Input::Json { .. } => {
@@ -246,9 +254,8 @@ impl KeyedProcessor for OnlineLearner {
                 out.emit_json(event, &fields);
             }
         }
-        let every = self.config.metrics_every;
-        if every > 0 && (seen + 1) % every == 0 {
-            let value = serde_json::to_vec(&scores.to_json(seen + 1))?;
+        if let Some(metrics) = metrics {
+            let value = serde_json::to_vec(&metrics)?;
             out.emit_new_to("metrics", event.key, &value, event.timestamp);
         }
         Ok(())
