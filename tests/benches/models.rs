@@ -13,7 +13,8 @@
 //!   in a local variable. Goal: ≥ 2 M samples/s on one core.
 //!
 //! Run: `cargo bench -p weir-tests --bench models` (`WEIR_BENCH_EVENTS=200000` for a
-//! quicker run; default 2 M events per case).
+//! quicker run; default 2 M events per case; `WEIR_BENCH_CASE=onnx` or `learner` for one
+//! case, e.g. under `perf` with `WEIR_WASM_PERF_MAP=1`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -207,19 +208,25 @@ fn online_learner(count: usize) -> (f64, f64) {
 fn main() {
     let count = events() / BATCH * BATCH;
     println!("models benchmark: {count} events per case, batches of {BATCH}, one core");
-    let (wasm, native) = onnx_scoring(count);
-    println!(
-        "onnx logistic regression  wasm {:>7.2} M events/s   native {:>7.2} M events/s   wasm/native time {:.2}x   (goal >= 2 M/s, <= 1.5x)",
-        wasm / 1e6,
-        native / 1e6,
-        native / wasm
-    );
-    let (wasm, native) = online_learner(count);
-    println!(
-        "online learner (9 feat.)  wasm {:>7.2} M samples/s  native {:>7.2} M samples/s  wasm/native time {:.2}x   (goal >= 2 M/s)",
-        wasm / 1e6,
-        native / 1e6,
-        native / wasm
-    );
+    let case = std::env::var("WEIR_BENCH_CASE").unwrap_or_default();
+    let runs = |name: &str| case.is_empty() || case == name;
+    if runs("onnx") {
+        let (wasm, native) = onnx_scoring(count);
+        println!(
+            "onnx logistic regression  wasm {:>7.2} M events/s   native {:>7.2} M events/s   wasm/native time {:.2}x   (goal >= 2 M/s, <= 1.5x)",
+            wasm / 1e6,
+            native / 1e6,
+            native / wasm
+        );
+    }
+    if runs("learner") {
+        let (wasm, native) = online_learner(count);
+        println!(
+            "online learner (9 feat.)  wasm {:>7.2} M samples/s  native {:>7.2} M samples/s  wasm/native time {:.2}x   (goal >= 2 M/s)",
+            wasm / 1e6,
+            native / 1e6,
+            native / wasm
+        );
+    }
     println!("peak RSS {:.0} MiB", weir_tests::peak_rss_mib());
 }

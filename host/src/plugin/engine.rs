@@ -11,11 +11,14 @@
 //!   this costs one load and compare per loop back-edge, far less than fuel;
 //! - the on-demand instance allocator: instances are long-lived (one per operator
 //!   subtask, re-created only after a fault), so pooling buys nothing on the hot path.
+//!
+//! To profile plugins with `perf`, set `WEIR_WASM_PERF_MAP=1`: the engine then writes
+//! `/tmp/perf-<pid>.map`, so `perf report` names the plugins' functions.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, OptLevel};
+use wasmtime::{Config, Engine, OptLevel, ProfilingStrategy};
 
 /// Interval between two epoch increments: the granularity of deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -69,6 +72,9 @@ impl WasmEngine {
             .concurrency_support(false)
             .wasm_wide_arithmetic(true)
             .parallel_compilation(true);
+        if std::env::var_os("WEIR_WASM_PERF_MAP").is_some_and(|value| value == "1") {
+            config.profiler(ProfilingStrategy::PerfMap);
+        }
         config
     }
 
