@@ -246,12 +246,22 @@ impl Model {
     /// # Errors
     /// As [`Model::compute`]; also when the model has several inputs.
     pub fn run_f32(&self, values: &[f32], columns: usize) -> Result<Outputs, Error> {
+        self.run(TensorData::f32_rows(values, columns))
+    }
+
+    /// Runs a model of one input on `tensor`. Features that arrive as little-endian
+    /// `f32`s can go in as they are, with no decoding in the plugin:
+    /// `TensorData { dims: vec![rows, columns], ty: TensorType::F32, data: bytes }`.
+    ///
+    /// # Errors
+    /// As [`Model::compute`]; also when the model has several inputs.
+    pub fn run(&self, tensor: TensorData) -> Result<Outputs, Error> {
         let [input] = self.inputs.as_slice() else {
             return Err(Error::config(format!(
                 "model `{}` has inputs {:?}; give each with `compute`",
                 self.name, self.inputs
             )));
         };
-        self.compute(vec![(input.clone(), TensorData::f32_rows(values, columns))])
+        self.compute(vec![(input.clone(), tensor)])
     }
 }
