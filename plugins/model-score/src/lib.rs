@@ -26,7 +26,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map as JsonMap, Value};
-use weir_sdk::inference::Model;
+use weir_sdk::inference::{Model, TensorData, TensorType};
 use weir_sdk::{Batch, Error, EventExt, JsonPath, Output, Processor, Settings};
 
 #[derive(Deserialize)]
@@ -55,8 +55,9 @@ struct ModelScore {
     settings: ScoreSettings,
     columns: usize,
     model: Model,
-    /// Reused across batches: the features of the batch's scored events, row by row.
-    rows: Vec<f32>,
+    /// The features of the batch's scored events, row by row, as little-endian `f32`s
+    /// (the input tensor's data).
+    rows: Vec<u8>,
     /// Which events of the batch the rows are for.
     scored: Vec<usize>,
 }
@@ -70,7 +71,7 @@ impl ModelScore {
         let start = self.rows.len();
         for path in paths {
             match event.json_at::<f64>(path) {
-                Ok(Some(value)) => self.rows.push(value as f32),
+                Ok(Some(value)) => self.rows.extend_from_slice(&(value as f32).to_le_bytes()),
                 Ok(None) => {
                     self.rows.truncate(start);
                     return Err(Error::invalid_input(format!("no numeric field `{path}`")));
@@ -93,17 +94,19 @@ impl ModelScore {
                 value.len()
             )));
         }
-        self.rows.extend(
-            value
-                .chunks_exact(4)
-                .map(|chunk| f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])),
-        );
+        // Already the tensor's layout: copied as they are.
+        self.rows.extend_from_slice(value);
         Ok(())
     }
 
     /// One score per scored event, from the model's output `[N, C]`.
-    fn scores(&self) -> Result<Vec<f32>, Error> {
-        let outputs = self.model.run_f32(&self.rows, self.columns)?;
+    fn scores(&mut self) -> Result<Vec<f32>, Error> {
+        let rows = self.rows.len() / (self.columns * 4);
+        let outputs = self.model.run(TensorData {
+            dims: vec![rows as u32, self.columns as u32],
+            ty: TensorType::F32,
+            data: std::mem::take(&mut self.rows),
+        })?;
         let tensor = match &self.settings.output {
             Some(name) => outputs.get(name)?,
             None => outputs.first()?,
@@ -165,8 +168,18 @@ impl Processor for ModelScore {
         }
         let scores = self.scores()?;
         let mut alerts = 0;
-        for (&index, &score) in self.scored.iter().zip(&scores) {
-            let event = batch.event(index);
+        // One walk over the batch beside the scored events (`Batch::event` would search
+        // the keyless and header columns for each).
+        let mut scored = self.scored.iter().copied().zip(scores.iter().copied());
+        let mut next = scored.next();
+        for (index, event) in batch.iter().enumerate() {
+            let Some((scored_index, score)) = next else {
+                break;
+            };
+            if scored_index != index {
+                continue;
+            }
+            next = scored.next();
             let alert = self
                 .settings
                 .threshold
