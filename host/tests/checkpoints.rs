@@ -212,8 +212,11 @@ fn two_inputs_are_aligned_and_output_is_exactly_once_across_kills() {
 
 #[test]
 fn damaged_checkpoints_are_errors_naming_the_file_never_a_fresh_start() {
-    let dir = workspace(30_000);
-    write(dir.path(), &heartbeat_pipeline("in.jsonl", 1, CHECKPOINT));
+    // Paced, so that the host is killed mid-run, with state in its checkpoint (a file
+    // source can end before the kill, and the final checkpoint of a finished run holds
+    // no keyed state).
+    let dir = workspace(0);
+    write(dir.path(), &paced_pipeline(CHECKPOINT));
     let mut host = spawn(dir.path(), &["run", "-q", "p.toml"]);
     wait_for_a_checkpoint(dir.path());
     host.kill().expect("SIGKILL");
@@ -241,7 +244,13 @@ fn damaged_checkpoints_are_errors_naming_the_file_never_a_fresh_start() {
     )
     .expect("write");
     let missing = copy("missing");
-    std::fs::remove_dir_all(missing.join("silent/0")).expect("remove snapshot");
+    if let Err(error) = std::fs::remove_dir_all(missing.join("silent/0")) {
+        panic!(
+            "removing the snapshot of {}: {error}\n{}",
+            good.display(),
+            checkpoint_support::host_log(dir.path())
+        );
+    }
     for (checkpoint, wanted) in [
         (&truncated, "truncated or damaged"),
         (&version, "format version 99, but this weir reads version 1"),
