@@ -183,34 +183,6 @@ fn an_error_fails_the_call() {
     assert!(none.main.is_empty());
 }
 
-/// Counts events per key and fails on an event whose value is `fail`.
-struct FailingCounter {
-    count: ValueState<u64>,
-}
-
-impl KeyedProcessor for FailingCounter {
-    fn init(_settings: Settings, states: &mut StateRegistry<'_>) -> Result<Self, Error> {
-        Ok(FailingCounter {
-            count: states.value("count").declare()?,
-        })
-    }
-
-    fn process(
-        &mut self,
-        event: &Event<'_>,
-        ctx: &mut KeyedContext<'_>,
-        out: &mut Output,
-    ) -> Result<(), Error> {
-        let n = self.count.get(ctx)?.unwrap_or(0) + 1;
-        self.count.set(ctx, &n)?;
-        if event.value == b"fail" {
-            return Err(Error::invalid_input("fail"));
-        }
-        out.emit_value(event, n.to_string().as_bytes());
-        Ok(())
-    }
-}
-
 /// The value at (state 0, `scope`) of the memory host, decoded as a count.
 fn stored_count(state: &MemoryState, scope: u32) -> Option<u64> {
     match state.entries.borrow().get(&(0, scope)) {
@@ -223,7 +195,7 @@ fn stored_count(state: &MemoryState, scope: u32) -> Option<u64> {
 fn a_key_seen_twice_in_a_call_reads_its_own_write_and_is_written_back_once() {
     let state = MemoryState::with_scopes(3);
     let timers = MemoryTimers::default();
-    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut counter: TestCounter = init_with("{}".into(), &state).expect("inits");
     let mut batch = Batch::default();
     batch.push(Some(b"a"), b"", 1);
     batch.push(Some(b"b"), b"", 2);
@@ -232,7 +204,7 @@ fn a_key_seen_twice_in_a_call_reads_its_own_write_and_is_written_back_once() {
     let values: Vec<&[u8]> = out.main.iter().map(|event| event.value).collect();
     // The memory host keeps scopes apart: had event 2 gone to the host, it would have
     // read scope 2, found nothing, and counted 1.
-    assert_eq!(values, [b"1", b"1", b"2"]);
+    assert_eq!(values, [&b"1/1"[..], b"1/1", b"2/2"]);
     assert_eq!(
         (0..3)
             .map(|scope| stored_count(&state, scope))
@@ -244,17 +216,20 @@ fn a_key_seen_twice_in_a_call_reads_its_own_write_and_is_written_back_once() {
 
 #[test]
 fn a_failed_call_writes_nothing_back() {
-    let state = MemoryState::with_scopes(2);
-    let timers = MemoryTimers::default();
-    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
-    let mut batch = Batch::default();
-    batch.push(Some(b"a"), b"", 1);
-    batch.push(Some(b"b"), b"fail", 2);
-    assert!(run_process(&mut counter, &batch, &state, &timers).is_err());
-    assert!(
-        state.entries.borrow().is_empty(),
-        "nothing reached the host"
-    );
+    // With get and set, and with update; the failing event's key seen before or not.
+    for (settings, failing_key) in [("{}", b"b"), (UPDATE, b"a")] {
+        let state = MemoryState::with_scopes(2);
+        let timers = MemoryTimers::default();
+        let mut counter: TestCounter = init_with(settings.into(), &state).expect("inits");
+        let mut batch = Batch::default();
+        batch.push(Some(b"a"), b"", 1);
+        batch.push(Some(failing_key), b"fail", 2);
+        assert!(run_process(&mut counter, &batch, &state, &timers).is_err());
+        assert!(
+            state.entries.borrow().is_empty(),
+            "{settings}: nothing reached the host"
+        );
+    }
 }
 
 #[test]
@@ -264,7 +239,7 @@ fn a_value_the_host_refuses_fails_the_call_naming_its_state() {
         ..MemoryState::with_scopes(1)
     };
     let timers = MemoryTimers::default();
-    let mut counter: FailingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut counter: TestCounter = init_with("{}".into(), &state).expect("inits");
     let mut batch = Batch::default();
     batch.push(Some(b"a"), b"", 1);
     let error = run_process(&mut counter, &batch, &state, &timers)
@@ -295,16 +270,20 @@ fn timers_share_the_cache_of_their_call() {
     assert_eq!(values, [b"1", b"1"]);
 }
 
-/// Counts events per key with `update` and reads the count back with `get`; an event
-/// `set:N` sets the count to N with `set`; an event `fail` fails the call.
-struct UpdatingCounter {
+/// Counts events per key, with `get` then `set` or, with settings `{"update": true}`,
+/// with `update`, and emits `count/count read back`; an event `set:N` sets the count
+/// to N with `set`; an event `fail` fails the call after counting.
+struct TestCounter {
     count: ValueState<u64>,
+    update: bool,
 }
 
-impl KeyedProcessor for UpdatingCounter {
-    fn init(_settings: Settings, states: &mut StateRegistry<'_>) -> Result<Self, Error> {
-        Ok(UpdatingCounter {
+impl KeyedProcessor for TestCounter {
+    fn init(settings: Settings, states: &mut StateRegistry<'_>) -> Result<Self, Error> {
+        let settings: serde_json::Value = settings.parse()?;
+        Ok(TestCounter {
             count: states.value("count").declare()?,
+            update: settings["update"] == true,
         })
     }
 
@@ -318,28 +297,37 @@ impl KeyedProcessor for UpdatingCounter {
             let n: u64 = std::str::from_utf8(n).expect("text").parse().expect("n");
             return self.count.set(ctx, &n);
         }
-        let n = self.count.update(
-            ctx,
-            || 0,
-            |n| {
-                *n += 1;
-                *n
-            },
-        )?;
+        let n = if self.update {
+            self.count.update(
+                ctx,
+                || 0,
+                |n| {
+                    *n += 1;
+                    *n
+                },
+            )?
+        } else {
+            let n = self.count.get(ctx)?.unwrap_or(0) + 1;
+            self.count.set(ctx, &n)?;
+            n
+        };
         if event.value == b"fail" {
             return Err(Error::invalid_input("fail"));
         }
-        let read = self.count.get(ctx)?.expect("just updated");
+        let read = self.count.get(ctx)?.expect("just written");
         out.emit_value(event, format!("{n}/{read}").as_bytes());
         Ok(())
     }
 }
 
+/// A [`TestCounter`] counting with `update`.
+const UPDATE: &str = r#"{"update": true}"#;
+
 #[test]
 fn updates_are_read_back_mix_with_set_and_are_written_back_once() {
     let state = MemoryState::with_scopes(5);
     let timers = MemoryTimers::default();
-    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut counter: TestCounter = init_with(UPDATE.into(), &state).expect("inits");
     let mut batch = Batch::default();
     batch.push(Some(b"a"), b"", 1);
     batch.push(Some(b"b"), b"", 2);
@@ -367,7 +355,7 @@ fn updates_are_read_back_mix_with_set_and_are_written_back_once() {
 fn an_update_outside_a_cached_call_reads_and_writes_the_host() {
     let state = MemoryState::with_scopes(1);
     let timers = MemoryTimers::default();
-    let counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    let counter: TestCounter = init_with(UPDATE.into(), &state).expect("inits");
     for expected in 1..=2 {
         let mut ctx = KeyedContext::new(&state, &timers, 0, Some(b"a"), 1);
         let n = counter
@@ -387,25 +375,10 @@ fn an_update_outside_a_cached_call_reads_and_writes_the_host() {
 }
 
 #[test]
-fn a_failed_call_with_updates_writes_nothing_back() {
-    let state = MemoryState::with_scopes(2);
-    let timers = MemoryTimers::default();
-    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
-    let mut batch = Batch::default();
-    batch.push(Some(b"a"), b"", 1);
-    batch.push(Some(b"a"), b"fail", 2);
-    assert!(run_process(&mut counter, &batch, &state, &timers).is_err());
-    assert!(
-        state.entries.borrow().is_empty(),
-        "nothing reached the host"
-    );
-}
-
-#[test]
 fn stored_bytes_that_do_not_decode_fail_the_update_naming_the_state() {
     let state = MemoryState::with_scopes(1);
     let timers = MemoryTimers::default();
-    let mut counter: UpdatingCounter = init_with("{}".into(), &state).expect("inits");
+    let mut counter: TestCounter = init_with(UPDATE.into(), &state).expect("inits");
     // Ten continuation bytes: not a postcard u64.
     state
         .entries
