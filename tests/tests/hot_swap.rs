@@ -423,10 +423,15 @@ async fn the_api_needs_the_token_and_refuses_path_tricks() -> anyhow::Result<()>
     assert_eq!(wrong.send("GET", "/health", Vec::new()).await?.0, 200);
     let (status, metrics) = wrong.send("GET", "/metrics", Vec::new()).await?;
     assert_eq!(status, 200);
-    assert!(
-        metrics.contains("weir_operator_events_in_total{operator=\"tag\""),
-        "{metrics}"
-    );
+    for series in [
+        "weir_operator_events_in_total{operator=\"tag\"",
+        "# TYPE weir_operator_batch_duration_seconds histogram",
+        "weir_operator_batch_duration_seconds_bucket{operator=\"tag\",le=\"0.001\"}",
+        "weir_operator_batch_duration_seconds_bucket{operator=\"tag\",le=\"+Inf\"}",
+        "weir_operator_batch_duration_seconds_count{operator=\"tag\"}",
+    ] {
+        assert!(metrics.contains(series), "{series}:\n{metrics}");
+    }
     for (method, path) in [
         ("GET", "/status"),
         ("GET", "/plugins"),

@@ -1,14 +1,18 @@
 //! The Prometheus text (exposition format 0.0.4) of `GET /metrics`: the running
 //! pipeline's counters per operator, labelled with the operator and the plugin
-//! version it runs now, and the deploy counters.
+//! version it runs now; per operator a histogram of batch durations and the peak
+//! memory of its plugin instances; and the deploy counters.
 //!
 //! Names follow Prometheus conventions: `weir_` prefix, base units (`_seconds`,
 //! `_bytes`), `_total` for counters.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::service::Deployer;
+use crate::runtime::histogram::BUCKET_BOUNDS_SECONDS;
+use crate::runtime::stats::OperatorStats;
 
 /// Escapes a label value (`\`, `"` and newlines).
 fn label(value: &str) -> String {
@@ -43,7 +47,7 @@ pub fn render(deployer: &Deployer) -> String {
             "weir_source_events_total {}",
             stats.events_read.load(Relaxed)
         );
-        type Field = fn(&crate::runtime::stats::OperatorStats) -> u64;
+        type Field = fn(&OperatorStats) -> u64;
         let counters: [(&str, &str, Field); 8] = [
             (
                 "weir_operator_events_in_total",
@@ -114,6 +118,23 @@ pub fn render(deployer: &Deployer) -> String {
                 operator.busy_nanos.load(Relaxed) as f64 / 1e9
             );
         }
+        render_batch_latency(&mut text, &stats.operators);
+        header(
+            &mut text,
+            "weir_operator_memory_peak_bytes",
+            "gauge",
+            "The largest linear memory a plugin instance of the operator has grown to.",
+        );
+        for operator in &stats.operators {
+            let bytes = operator.memory_peak_bytes.load(Relaxed);
+            if bytes > 0 {
+                let _ = writeln!(
+                    text,
+                    "weir_operator_memory_peak_bytes{{operator=\"{}\"}} {bytes}",
+                    label(&operator.name),
+                );
+            }
+        }
         header(
             &mut text,
             "weir_sink_events_total",
@@ -180,4 +201,41 @@ pub fn render(deployer: &Deployer) -> String {
         counters.last_pause_us.load(Relaxed) as f64 / 1e6
     );
     text
+}
+
+/// `weir_operator_batch_duration_seconds`: a histogram per operator of its `process`
+/// calls.
+fn render_batch_latency(text: &mut String, operators: &[Arc<OperatorStats>]) {
+    const NAME: &str = "weir_operator_batch_duration_seconds";
+    header(
+        text,
+        NAME,
+        "histogram",
+        "How long the operator took per batch (one plugin call).",
+    );
+    for operator in operators {
+        let reading = operator.batch_latency.read();
+        let name = label(&operator.name);
+        for (bound, count) in BUCKET_BOUNDS_SECONDS.iter().zip(&reading.cumulative) {
+            let _ = writeln!(
+                text,
+                "{NAME}_bucket{{operator=\"{name}\",le=\"{bound}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            text,
+            "{NAME}_bucket{{operator=\"{name}\",le=\"+Inf\"}} {}",
+            reading.count
+        );
+        let _ = writeln!(
+            text,
+            "{NAME}_sum{{operator=\"{name}\"}} {}",
+            reading.sum_seconds
+        );
+        let _ = writeln!(
+            text,
+            "{NAME}_count{{operator=\"{name}\"}} {}",
+            reading.count
+        );
+    }
 }

@@ -246,9 +246,7 @@ impl<O: Operator> Counted<O> {
         self.stats
             .dead_lettered
             .fetch_add(out.dead_letters.len().saturating_sub(dead) as u64, Relaxed);
-        self.stats
-            .busy_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+        self.stats.record_batch(started.elapsed());
         result
     }
 }

@@ -22,6 +22,7 @@ pub mod chain;
 pub mod channel;
 pub mod dead_letter;
 pub mod factory;
+pub mod histogram;
 pub mod key_selector;
 pub mod keyed_operator;
 pub mod keyed_store;

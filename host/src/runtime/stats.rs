@@ -7,6 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use super::histogram::LatencyHistogram;
+
 /// Counters of one operator, summed over its subtasks.
 #[derive(Debug, Default)]
 pub struct OperatorStats {
@@ -24,6 +26,11 @@ pub struct OperatorStats {
     pub out_of_memory: AtomicU64,
     /// Nanoseconds spent inside `process`, all subtasks together.
     pub busy_nanos: AtomicU64,
+    /// How long each `process` call took.
+    pub batch_latency: LatencyHistogram,
+    /// The largest linear memory any of its plugin instances has grown to (Wasm
+    /// memory does not shrink; a replaced instance starts small again).
+    pub memory_peak_bytes: AtomicU64,
     /// Counters the plugin itself reported.
     pub plugin_counters: Mutex<BTreeMap<String, u64>>,
 }
@@ -35,6 +42,21 @@ impl OperatorStats {
             plugin: plugin.to_owned(),
             ..OperatorStats::default()
         }
+    }
+
+    /// Counts one `process` call that took `elapsed`.
+    pub fn record_batch(&self, elapsed: Duration) {
+        self.busy_nanos.fetch_add(
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
+        self.batch_latency.observe(elapsed);
+    }
+
+    /// Notes the linear memory of an instance after a call.
+    pub fn record_memory(&self, bytes: usize) {
+        self.memory_peak_bytes
+            .fetch_max(u64::try_from(bytes).unwrap_or(u64::MAX), Relaxed);
     }
 
     /// Adds a plugin's counters.

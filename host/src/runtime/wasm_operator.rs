@@ -140,9 +140,8 @@ impl Operator for WasmOperator {
         };
         self.stats
             .add_plugin_counters(self.instance.drain_counters());
-        self.stats
-            .busy_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
+        self.stats.record_batch(started.elapsed());
+        self.stats.record_memory(self.instance.memory_in_use());
         outcome
     }
 }
