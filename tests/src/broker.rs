@@ -272,6 +272,19 @@ impl Client {
         quiet: Duration,
         timeout: Duration,
     ) -> Vec<TestRecord> {
+        self.consume_isolated(topic, expected, quiet, timeout, "read_committed")
+    }
+
+    /// As [`Client::consume`], with `isolation` as the consumer's `isolation.level`
+    /// (`read_uncommitted` also sees open and aborted transactions' records).
+    pub fn consume_isolated(
+        &self,
+        topic: &str,
+        expected: usize,
+        quiet: Duration,
+        timeout: Duration,
+        isolation: &str,
+    ) -> Vec<TestRecord> {
         let consumer: BaseConsumer = self
             .config()
             .set(
@@ -279,7 +292,7 @@ impl Client {
                 format!("weir-test-reader-{}", std::process::id()),
             )
             .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed")
+            .set("isolation.level", isolation)
             .create()
             .expect("consumer");
         let metadata = consumer

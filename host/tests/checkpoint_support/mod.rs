@@ -97,16 +97,27 @@ pub fn spawn(dir: &Path, args: &[&str]) -> Child {
 /// Where [`spawn`] appends what each host it started printed, in its directory.
 pub const HOST_LOG: &str = "weir.log";
 
-/// What the hosts [`spawn`]ed in `dir` printed (the last 4 000 characters), for a
-/// failure message.
+/// What the hosts [`spawn`]ed in `dir` printed, for a failure message: the last
+/// 4 000 characters, without the routine "checkpoint N complete" lines.
 pub fn host_log(dir: &Path) -> String {
     let log = std::fs::read_to_string(dir.join(HOST_LOG)).unwrap_or_default();
+    let routine =
+        |line: &&str| line.contains("weir::checkpoint: checkpoint") && line.contains(" complete: ");
+    let skipped = log.lines().filter(routine).count();
+    let log: String = log
+        .lines()
+        .filter(|line| !routine(line))
+        .flat_map(|line| [line, "\n"])
+        .collect();
     let start = log
         .char_indices()
         .rev()
         .nth(4_000)
         .map_or(0, |(index, _)| index);
-    format!("--- {HOST_LOG} ---\n{}", &log[start..])
+    format!(
+        "--- {HOST_LOG} ({skipped} checkpoint-complete lines left out) ---\n{}",
+        &log[start..]
+    )
 }
 
 /// Writes `events` heartbeats, one millisecond apart, of devices `d0..d{devices}`
