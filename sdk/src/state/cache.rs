@@ -84,8 +84,33 @@ struct Slot {
 }
 
 impl Slot {
-    fn find(&mut self, state: u32) -> Option<&mut Cached> {
-        self.values.iter_mut().find(|cached| cached.state == state)
+    /// The cached value of `state`, made by `load` (given the slot's scope) on first use.
+    fn entry(
+        &mut self,
+        state: u32,
+        load: impl FnOnce(u32) -> Result<Held, StateError>,
+    ) -> Result<&mut Cached, StateError> {
+        let index = match self.values.iter().position(|cached| cached.state == state) {
+            Some(index) => index,
+            None => {
+                self.values.push(Cached {
+                    state,
+                    held: load(self.scope)?,
+                    written_as: None,
+                });
+                self.values.len() - 1
+            }
+        };
+        Ok(&mut self.values[index])
+    }
+}
+
+impl Cached {
+    /// Marks the value as written by the call, so it is written back.
+    fn mark_written(&mut self, name: &str) {
+        if self.written_as.is_none() {
+            self.written_as = Some(name.to_owned());
+        }
     }
 }
 
@@ -141,16 +166,7 @@ impl<'a> CallCache<'a> {
         slot: usize,
         state: u32,
     ) -> Result<&'s mut Cached, StateError> {
-        let slot = &mut slots[slot];
-        if slot.find(state).is_none() {
-            let value = self.host.get(state, slot.scope)?;
-            slot.values.push(Cached {
-                state,
-                held: Held::Bytes(value),
-                written_as: None,
-            });
-        }
-        Ok(slot.find(state).expect("just cached"))
+        slots[slot].entry(state, |scope| self.host.get(state, scope).map(Held::Bytes))
     }
 
     /// Writes every value the call wrote back to the host.
@@ -196,18 +212,8 @@ impl StateHost for CallCache<'_> {
             return self.host.set(state, scope, value, name);
         };
         let mut slots = self.slots.borrow_mut();
-        let slot = &mut slots[slot];
-        let cached = match slot.values.iter().position(|cached| cached.state == state) {
-            Some(index) => &mut slot.values[index],
-            None => {
-                slot.values.push(Cached {
-                    state,
-                    held: Held::Bytes(None),
-                    written_as: None,
-                });
-                slot.values.last_mut().expect("just pushed")
-            }
-        };
+        // Overwritten whole: nothing to load from the host.
+        let cached = slots[slot].entry(state, |_| Ok(Held::Bytes(None)))?;
         match &mut cached.held {
             Held::Bytes(Some(held)) => {
                 held.clear();
@@ -215,9 +221,7 @@ impl StateHost for CallCache<'_> {
             }
             held => *held = Held::Bytes(Some(value.to_vec())),
         }
-        if cached.written_as.is_none() {
-            cached.written_as = Some(name.to_owned());
-        }
+        cached.mark_written(name);
         Ok(())
     }
 
@@ -235,8 +239,8 @@ impl StateHost for CallCache<'_> {
             Err(error) => return Some(Err(state_error(name, error))),
         };
         let result = update(&mut cached.held);
-        if result.is_ok() && cached.written_as.is_none() {
-            cached.written_as = Some(name.to_owned());
+        if result.is_ok() {
+            cached.mark_written(name);
         }
         Some(result)
     }

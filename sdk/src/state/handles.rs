@@ -171,8 +171,8 @@ impl<T: 'static, C: Codec<T> + 'static> ValueState<T, C> {
     ///
     /// # Errors
     /// When the stored bytes do not decode as a `T`, the new value is larger than the
-    /// host accepts, or the state backend fails (the first two, in a keyed process
-    /// function, possibly only when the call ends: the call then fails).
+    /// host accepts, or the state backend fails. In a keyed process function a value
+    /// too large is found only when the call ends, and then fails the call.
     pub fn update<R>(
         &self,
         ctx: &mut (impl StateScope + ?Sized),
