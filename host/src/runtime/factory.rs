@@ -288,4 +288,8 @@ impl<O: Operator> Operator for Counted<O> {
     fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
         self.inner.restore(dir)
     }
+
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<(), OperatorError> {
+        self.inner.swap_plugin(plugin)
+    }
 }

@@ -18,6 +18,7 @@ use weir_batch::Batch;
 use super::dead_letter::Origin;
 use super::operator::Emitted;
 use super::stats::OperatorStats;
+use super::swap::start_swapped;
 use super::wasm_operator::{count_failure, merge_outputs};
 use crate::plugin::{AggregateBuffers, CallFailure, Plugin, PluginInstance};
 use crate::window::{
@@ -71,6 +72,16 @@ impl WindowPluginSlot {
             "{} `{function}`: {failure}",
             self.plugin.identity()
         ))
+    }
+
+    /// Starts an instance of `next` in place of the running one (a hot swap).
+    fn swap(&mut self, next: &Plugin) -> Result<Origin, String> {
+        let (instance, origin) =
+            start_swapped(&self.plugin, next, self.subtask).map_err(|error| error.message)?;
+        self.gather_counters();
+        self.instance = instance;
+        self.plugin = next.clone();
+        Ok(origin)
     }
 
     fn gather_counters(&mut self) {
@@ -146,6 +157,10 @@ impl AggregateFunction for WasmAggregate {
             .aggregate_finish(accumulators, firings, &mut self.buffers);
         self.slot.gather_counters();
         result.map_err(|failure| self.slot.failed("finish", failure))
+    }
+
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<Origin, String> {
+        self.slot.swap(plugin)
     }
 }
 
@@ -228,5 +243,10 @@ impl WindowProcessFunction for WasmWindowProcess {
         let outputs = result.map_err(|failure| self.slot.failed("process", failure))?;
         merge_outputs(&self.origin, &events, outputs, out);
         Ok(())
+    }
+
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<Origin, String> {
+        self.origin = self.slot.swap(plugin)?;
+        Ok(self.origin.clone())
     }
 }

@@ -8,6 +8,8 @@
 use weir_batch::{Batch, Timestamp};
 
 use super::state_loan::WindowStateLoan;
+use crate::plugin::Plugin;
+use crate::runtime::dead_letter::Origin;
 use crate::runtime::operator::Emitted;
 
 /// Many byte strings in one buffer: string `i` is `bytes[ends[i-1]..ends[i]]`. The
@@ -172,6 +174,24 @@ pub trait AggregateFunction: Send {
         accumulators: &Packed,
         firings: &[WindowFiring],
     ) -> Result<Packed, WindowFnError>;
+
+    /// Runs `plugin` from now on: a hot swap (see [`crate::runtime::swap`]). The
+    /// accumulators stay in the window operator, so the new version must read the ones
+    /// its predecessor wrote. Returns the origin its dead letters carry.
+    ///
+    /// # Errors
+    /// When the function is not a plugin (the default), or the new instance does not
+    /// start: the function then keeps running as it was.
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<Origin, String> {
+        Err(not_a_plugin(plugin))
+    }
+}
+
+fn not_a_plugin(plugin: &Plugin) -> String {
+    format!(
+        "cannot swap in {}: the window function is not a plugin",
+        plugin.identity()
+    )
 }
 
 /// A window process function: all events of each firing window at once.
@@ -211,5 +231,15 @@ pub trait WindowProcessFunction: Send {
     ) -> Result<(), WindowFnError> {
         let _ = state;
         self.process(firings, event_ends, events, out)
+    }
+
+    /// Runs `plugin` from now on (see [`AggregateFunction::swap_plugin`]; per-window
+    /// state stays in the window operator). Returns the origin its dead letters carry.
+    ///
+    /// # Errors
+    /// When the function is not a plugin (the default), or the new instance does not
+    /// start.
+    fn swap_plugin(&mut self, plugin: &Plugin) -> Result<Origin, String> {
+        Err(not_a_plugin(plugin))
     }
 }

@@ -297,4 +297,18 @@ impl Operator for WindowOperator {
     fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
         self.restore_hook(dir)
     }
+
+    /// Swaps the window function's plugin; accumulators, buffered events, per-window
+    /// state and timers stay where they are.
+    fn swap_plugin(&mut self, plugin: &crate::plugin::Plugin) -> Result<(), OperatorError> {
+        let swapped = match &mut self.function {
+            WindowFunction::Aggregate(function) => function.swap_plugin(plugin),
+            WindowFunction::Process(function) => function.swap_plugin(plugin),
+        };
+        self.origin = swapped.map_err(|message| OperatorError {
+            operator: self.name.clone(),
+            message,
+        })?;
+        Ok(())
+    }
 }
