@@ -59,3 +59,22 @@ mod tests {
         Ok(())
     }
 }
+
+/// The bytes of every file under `dir`, recursively (a file hard-linked twice counts
+/// twice; symbolic links are not followed).
+///
+/// # Errors
+/// When `dir` or something under it cannot be listed.
+pub fn dir_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += dir_size(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}

@@ -12,6 +12,7 @@
 //! instead ([`AckAt::End`]); that final checkpoint, one after the last barrier the
 //! source sent, is marked `finished`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
@@ -22,6 +23,7 @@ use super::metadata::{
 };
 use super::{CheckpointError, Fingerprint, Layout};
 use crate::runtime::message::Barrier;
+use crate::runtime::stats::CheckpointStats;
 
 /// Which checkpoint an acknowledgement is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +92,8 @@ pub struct Coordinator {
     acks: mpsc::UnboundedReceiver<Ack>,
     commits: watch::Sender<u64>,
     savepoints: mpsc::Receiver<()>,
+    /// Where completed checkpoints are counted, for `GET /metrics`.
+    stats: Arc<CheckpointStats>,
 }
 
 /// The checkpoint being collected.
@@ -137,6 +141,7 @@ impl Coordinator {
             acks: ack_rx,
             commits,
             savepoints,
+            stats: Arc::default(),
         };
         let channels = CheckpointChannels {
             triggers: trigger_rx,
@@ -144,6 +149,13 @@ impl Coordinator {
             commits: commit_rx,
         };
         (coordinator, channels)
+    }
+
+    /// Counts completed checkpoints, their durations and sizes in `stats`.
+    #[must_use]
+    pub fn reporting_to(mut self, stats: Arc<CheckpointStats>) -> Self {
+        self.stats = stats;
+        self
     }
 
     /// Runs until every task has dropped its acknowledgement sender.
@@ -300,6 +312,11 @@ impl Coordinator {
         })?;
         metadata.write(&dir)?;
         self.commits.send_replace(id);
+        let size = crate::fsutil::dir_size(&dir).unwrap_or_else(|error| {
+            tracing::debug!(target: "weir::checkpoint", "cannot measure {}: {error}", dir.display());
+            0
+        });
+        self.stats.record(started.elapsed(), size);
         let kind = if barrier.savepoint {
             "savepoint"
         } else if finished {
@@ -373,7 +390,8 @@ mod tests {
             4,
             savepoints,
         );
-        let running = tokio::spawn(coordinator.run());
+        let stats = Arc::new(CheckpointStats::default());
+        let running = tokio::spawn(coordinator.reporting_to(stats.clone()).run());
         for expected in 5..8 {
             let barrier = channels.triggers.recv().await.unwrap();
             assert_eq!(
@@ -412,6 +430,21 @@ mod tests {
                 }
             );
         }
+        let metadata_bytes = std::fs::metadata(layout.checkpoint_dir(7).join("_metadata"))
+            .unwrap()
+            .len();
+        assert_eq!(
+            stats.completed.load(std::sync::atomic::Ordering::Relaxed),
+            3
+        );
+        assert_eq!(stats.duration.read().count, 3);
+        assert_eq!(
+            stats
+                .last_size_bytes
+                .load(std::sync::atomic::Ordering::Relaxed),
+            metadata_bytes,
+            "the checkpoint holds its metadata alone"
+        );
         // The end: the final checkpoint is one after the last barrier sent.
         channels.acks.send(source_ack(AckAt::End, 99, 7)).unwrap();
         channels

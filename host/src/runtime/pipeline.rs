@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -26,7 +25,7 @@ use super::sink_task::SinkCheckpoints;
 use super::sink_task::{report_progress, run_dead_letters, run_sink};
 use super::source_task::SourceCheckpoints;
 use super::source_task::SourceTask;
-use super::stats::{OperatorStats, PipelineStats};
+use super::stats::{OperatorStats, PipelineStats, SinkStats};
 use super::subtask::SubtaskInfo;
 use super::swap::SwapBoard;
 use crate::checkpoint::coordinator::{MetadataBase, Outcome};
@@ -265,7 +264,7 @@ impl Pipeline {
             operators: operator_stats.clone(),
             sinks: sinks
                 .iter()
-                .map(|(_, sink)| (sink.describe(), AtomicU64::new(0)))
+                .map(|(_, sink)| SinkStats::new(sink.describe()))
                 .collect(),
             ..PipelineStats::default()
         });
@@ -465,6 +464,7 @@ impl Pipeline {
                 position,
                 commits: Some(channels.commits),
             });
+            let coordinator = coordinator.reporting_to(stats.checkpoints.clone());
             coordinator_task = Some(tokio::spawn(async move {
                 let outcome = coordinator.run().await;
                 if let Err(error) = &outcome {

@@ -1,6 +1,7 @@
 //! The tasks at the end of a pipeline: sinks, the dead-letter sink, and the progress
-//! line. Sinks write batches and ignore watermarks and idleness; each finishes once
-//! every input has ended.
+//! line. Sinks write batches; each finishes once every input has ended. A sink's
+//! only use of watermarks is to publish its input's (for the watermark lag of `GET
+//! /metrics`).
 //!
 //! With checkpoints ([`SinkCheckpoints`]) a sink aligns barriers over its inputs like
 //! a chain, pre-commits on each aligned barrier and acknowledges, and commits when the
@@ -21,6 +22,7 @@ use super::dead_letter::DeadLetter;
 use super::message::Message;
 use super::pipeline::PipelineError;
 use super::stats::PipelineStats;
+use super::watermarks::{Combined, InputWatermarks};
 use crate::checkpoint::{Ack, AckAt, AckPayload};
 use crate::connector::{DeadLetterSink, Sink};
 
@@ -59,6 +61,13 @@ pub(crate) async fn run_sink(
     mut checkpoints: Option<SinkCheckpoints>,
 ) -> Result<(), PipelineError> {
     let mut tracker = InputTracker::new(inputs);
+    let mut watermarks = InputWatermarks::new(inputs);
+    let sink_stats = &stats.sinks[index];
+    let publish = |combined: Option<Combined>| {
+        if let Some(Combined::Advanced(watermark)) = combined {
+            sink_stats.watermark_ms.store(watermark, Relaxed);
+        }
+    };
     let mut aligner = BarrierAligner::new(inputs);
     let mut savepoint = None;
     loop {
@@ -67,10 +76,16 @@ pub(crate) async fn run_sink(
                 Delivery::Message(envelope) => match envelope.message {
                     Message::Batch(batch) => {
                         sink.write(&batch).await?;
-                        stats.sinks[index].1.fetch_add(batch.len() as u64, Relaxed);
+                        sink_stats.written.fetch_add(batch.len() as u64, Relaxed);
+                        publish(watermarks.active(envelope.input));
                     }
-                    Message::Watermark(_) | Message::Idle | Message::Barrier(_) => {}
+                    Message::Watermark(watermark) => {
+                        publish(watermarks.update(envelope.input, watermark));
+                    }
+                    Message::Idle => publish(watermarks.idle(envelope.input)),
+                    Message::Barrier(_) => {}
                     Message::End => {
+                        publish(watermarks.end(envelope.input));
                         if tracker.end(envelope.input) {
                             return end(sink, checkpoints, savepoint).await;
                         }

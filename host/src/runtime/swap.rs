@@ -83,8 +83,10 @@ impl PluginSwap {
     }
 
     /// One subtask switched (or failed to); resolves the ticket after the last.
-    fn subtask_done(&self, result: Result<Duration, OperatorError>) -> bool {
+    /// Returns whether that was the last, and whether it was the first to switch.
+    fn subtask_done(&self, result: Result<Duration, OperatorError>) -> (bool, bool) {
         let mut progress = lock(&self.progress);
+        let first = progress.switched == 0 && result.is_ok();
         match result {
             Ok(pause) => progress.pause = progress.pause.max(pause),
             Err(error) => {
@@ -93,7 +95,7 @@ impl PluginSwap {
         }
         progress.switched += 1;
         if progress.switched < self.subtasks {
-            return false;
+            return (false, first);
         }
         let (barrier, events_before) = progress.armed_at.unwrap_or_default();
         let outcome = match progress.error.take() {
@@ -105,7 +107,7 @@ impl PluginSwap {
             }),
         };
         self.done.send_replace(Some(outcome));
-        true
+        (true, first)
     }
 }
 
@@ -225,8 +227,20 @@ impl SwapBoard {
     }
 
     /// A subtask has switched `swap` (taking `result`: its pause, or why it could not).
+    /// The first subtask to switch starts the new version's share of the operator's
+    /// counters (exact for one subtask; with several, the others' batches between
+    /// that moment and their own switch count for the new version).
     pub fn subtask_done(&self, swap: &Arc<PluginSwap>, result: Result<Duration, OperatorError>) {
-        if swap.subtask_done(result) {
+        let (last, first) = swap.subtask_done(result);
+        if first
+            && let Some(operator) = self
+                .stats
+                .get()
+                .and_then(|stats| stats.operators.iter().find(|o| o.name == swap.operator))
+        {
+            operator.begin_version(&swap.plugin.identity().to_string());
+        }
+        if last {
             lock(&self.state)
                 .armed
                 .retain(|(_, armed)| !Arc::ptr_eq(armed, swap));
