@@ -10,6 +10,7 @@
 //! weir build [PROJECT]             build a plugin project, check its component
 //! weir test [PROJECT]              run a plugin's test cases through the harness
 //! weir deploy NAME FILE       deploy a new version of a plugin into the running host
+//! weir deploy --model NAME FILE   deploy a new ONNX model for the operators granted NAME
 //! weir plugins | weir status | weir rollback NAME [VERSION]
 //! ```
 //!
@@ -85,10 +86,14 @@ enum Command {
     Build(cli::plugin_build::BuildArgs),
     /// Run a plugin's test cases (input and expected JSON lines) through the harness.
     Test(cli::plugin_test::TestArgs),
-    /// Deploy FILE as a new version of plugin NAME into the running host.
+    /// Deploy FILE as a new version of plugin NAME into the running host (with
+    /// `--model`: FILE is an ONNX model for the operators granted model NAME).
     Deploy {
         name: String,
         file: PathBuf,
+        /// FILE is a model, NAME the name operators are granted it by.
+        #[arg(long)]
+        model: bool,
         #[command(flatten)]
         host: cli::deploy::HostFlags,
     },
@@ -253,7 +258,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}: ok", pipeline.display());
             Ok(())
         }
-        Command::Deploy { name, file, host } => cli::deploy::deploy(&host, &name, &file).await,
+        Command::Deploy {
+            name,
+            file,
+            model,
+            host,
+        } => cli::deploy::deploy(&host, &name, &file, model).await,
         Command::Plugins { host } => cli::deploy::plugins(&host).await,
         Command::Rollback {
             name,

@@ -1,8 +1,10 @@
 //! Shared helpers of Weir's integration tests and benchmarks: where the plugins built
-//! by `build.rs` are, running a pipeline file, reading what it wrote, and the
-//! native-Rust operators the benchmarks compare plugins with.
+//! by `build.rs` are, running a pipeline file, reading what it wrote, the shipped
+//! models run natively, and the native-Rust operators the benchmarks compare plugins
+//! with.
 
 pub mod broker;
+pub mod models;
 pub mod native;
 
 use std::path::{Path, PathBuf};

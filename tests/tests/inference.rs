@@ -6,8 +6,9 @@
 use std::path::Path;
 
 use weir_host::batch::Batch;
-use weir_host::model::{ModelError, ModelGrants, ModelLibrary, ModelTensor, OnnxModel};
+use weir_host::model::{ModelError, ModelGrants, ModelLibrary, OnnxModel};
 use weir_host::plugin::{PluginError, PluginLimits, PluginSpec};
+use weir_tests::models::{f32s, model_path, run_native};
 use weir_tests::{loader, plugin, read_json_lines, repo_file, run_pipeline};
 
 const TOLERANCE: f64 = 1e-5;
@@ -50,29 +51,6 @@ fn reference(model: &str) -> Reference {
     }
 }
 
-fn model_path(model: &str) -> std::path::PathBuf {
-    repo_file(&format!("examples/models/{model}.onnx"))
-}
-
-fn f32_tensor(rows: &[Vec<f32>]) -> ModelTensor {
-    ModelTensor {
-        dims: vec![rows.len() as u32, rows[0].len() as u32],
-        ty: weir_host::model::ElementType::F32,
-        data: rows
-            .iter()
-            .flatten()
-            .flat_map(|value| value.to_le_bytes())
-            .collect(),
-    }
-}
-
-fn f32s(bytes: &[u8]) -> Vec<f64> {
-    bytes
-        .chunks_exact(4)
-        .map(|chunk| f64::from(f32::from_le_bytes(chunk.try_into().expect("4 bytes"))))
-        .collect()
-}
-
 fn assert_close(actual: &[f64], expected: &[f64], what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}: lengths");
     for (index, (a, e)) in actual.iter().zip(expected).enumerate() {
@@ -81,15 +59,6 @@ fn assert_close(actual: &[f64], expected: &[f64], what: &str) {
             "{what}: element {index}: {a} vs onnxruntime's {e}"
         );
     }
-}
-
-/// Runs `model` natively on `rows` and returns its first output's elements.
-fn run_native(model: &OnnxModel, rows: &[Vec<f32>]) -> Vec<f64> {
-    let mut session = model.session().expect("a session");
-    let input = f32_tensor(rows).to_tract().expect("a tract tensor");
-    let outputs = session.run(vec![input]).expect("the model runs");
-    let output = ModelTensor::from_tract(&outputs[0]).expect("a numeric output");
-    f32s(&output.data)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::auth::authorized;
 use crate::deploy::service::DeployError;
 use crate::deploy::{Deployer, PluginName, metrics};
 
-/// Largest component accepted by `POST /plugins/NAME` (64 MiB).
+/// Largest file accepted by `POST /plugins/NAME` and `POST /models/NAME` (64 MiB).
 pub const DEFAULT_UPLOAD_LIMIT: usize = 64 << 20;
 
 /// A request, as the router sees it.
@@ -102,8 +102,8 @@ fn query_value<'q>(query: Option<&'q str>, key: &str) -> Option<&'q str> {
 
 fn deploy_error(error: &DeployError) -> AdminResponse {
     let status = match error {
-        DeployError::Rejected { .. } => 422,
-        DeployError::NotRunning(_) => 404,
+        DeployError::Rejected { .. } | DeployError::ModelRejected { .. } => 422,
+        DeployError::NotRunning(_) | DeployError::NotGranted(_) => 404,
         DeployError::BadVersion(_) => 400,
         DeployError::Swap { .. } | DeployError::Registry(_) => 500,
     };
@@ -136,9 +136,17 @@ impl AdminRoutes {
             ("GET", ["status"]) => AdminResponse::json(200, &json!(self.deployer.status())),
             ("GET", ["plugins"]) => self.list(),
             ("POST", ["plugins", name]) => match plugin_name(name) {
-                Ok(name) => self.deploy(&name, request.body).await,
+                Ok(name) => self.deploy(&name, request.body, false).await,
                 Err(response) => response,
             },
+            ("POST", ["models", name]) => match plugin_name(name) {
+                Ok(name) => self.deploy(&name, request.body, true).await,
+                Err(response) => response,
+            },
+            (_, ["models", ..]) => AdminResponse::error(
+                400,
+                "POST /models/NAME with the model file; a model name may not contain `/`",
+            ),
             (method, ["plugins", name, action]) => {
                 let name = match plugin_name(name) {
                     Ok(name) => name,
@@ -170,14 +178,19 @@ impl AdminRoutes {
         }
     }
 
-    async fn deploy(&self, name: &PluginName, body: Vec<u8>) -> AdminResponse {
+    /// `POST /plugins/NAME` (`model` false) or `POST /models/NAME`.
+    async fn deploy(&self, name: &PluginName, body: Vec<u8>, model: bool) -> AdminResponse {
         if body.len() > self.upload_limit {
             return AdminResponse::error(
                 413,
                 format!("upload over the limit of {} bytes", self.upload_limit),
             );
         }
-        report(self.deployer.deploy(name, body, "api").await)
+        if model {
+            report(self.deployer.deploy_model(name, body, "api").await)
+        } else {
+            report(self.deployer.deploy(name, body, "api").await)
+        }
     }
 
     fn list(&self) -> AdminResponse {

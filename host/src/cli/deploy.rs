@@ -124,13 +124,23 @@ pub fn restore_swapped_versions(
     let history = SwapHistory::new(&config.state.dir, &config.name);
     let versions = history.restore(restoring)?;
     for operator in &mut config.operators {
-        if let Some(path) = versions.get(&operator.name) {
+        if let Some(swap) = versions.get(&operator.name) {
             eprintln!(
                 "operator `{}` runs {} (deployed before the checkpoint restored)",
                 operator.name,
-                path.display()
+                swap.path.display()
             );
-            operator.function = OperatorFunction::Plugin(path.clone());
+            operator.function = OperatorFunction::Plugin(swap.path.clone());
+            for (name, path) in &swap.models {
+                if operator.models.get(name) != Some(path) {
+                    eprintln!(
+                        "operator `{}` is granted model `{name}` from {} (deployed before the checkpoint restored)",
+                        operator.name,
+                        path.display()
+                    );
+                    operator.models.insert(name.clone(), path.clone());
+                }
+            }
         }
     }
     Ok(Some(history))
@@ -186,15 +196,16 @@ fn checked(name: &str) -> anyhow::Result<PluginName> {
     PluginName::parse(name).map_err(anyhow::Error::msg)
 }
 
-/// `weir deploy NAME FILE`.
+/// `weir deploy [--model] NAME FILE`.
 ///
 /// # Errors
 /// When the file cannot be read or the host refuses the version (with its reason).
-pub async fn deploy(host: &HostFlags, name: &str, file: &Path) -> anyhow::Result<()> {
+pub async fn deploy(host: &HostFlags, name: &str, file: &Path, model: bool) -> anyhow::Result<()> {
     let name = checked(name)?;
     let bytes = std::fs::read(file)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
-    call(host, "POST", &format!("/plugins/{name}"), bytes).await
+    let kind = if model { "models" } else { "plugins" };
+    call(host, "POST", &format!("/{kind}/{name}"), bytes).await
 }
 
 /// `weir plugins`.

@@ -3,7 +3,7 @@
 //! the checkpoint's barrier (a swap at checkpoint `n` happens right after its
 //! snapshot: the state of `n` is the old version's, what follows the new one's).
 //!
-//! One JSON line per swap in `<data dir>/deployments/<pipeline>.jsonl`. A restore
+//! One JSON line per swap (plugin or model) in `<data dir>/deployments/<pipeline>.jsonl`. A restore
 //! from checkpoint `n` keeps the lines up to `n` (later ones belong to a run that
 //! crashed after them) and points each operator at its last version; a fresh start
 //! empties the file.
@@ -24,6 +24,10 @@ pub struct SwapRecord {
     pub identity: String,
     /// The component in the registry.
     pub path: PathBuf,
+    /// The model files the version ran with, by granted name (a model deploy swaps
+    /// the same component with another model).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, PathBuf>,
 }
 
 /// The swap history of one pipeline (see the module docs).
@@ -69,11 +73,14 @@ impl SwapHistory {
     }
 
     /// Prepares a run that restores `checkpoint` (`None`: a fresh start) and returns
-    /// the component each operator must run, by operator name.
+    /// the last swap of each operator (its component and models), by operator name.
     ///
     /// # Errors
     /// When the history cannot be rewritten.
-    pub fn restore(&self, checkpoint: Option<u64>) -> std::io::Result<BTreeMap<String, PathBuf>> {
+    pub fn restore(
+        &self,
+        checkpoint: Option<u64>,
+    ) -> std::io::Result<BTreeMap<String, SwapRecord>> {
         let kept: Vec<SwapRecord> = match checkpoint {
             Some(id) => self
                 .records()
@@ -95,7 +102,7 @@ impl SwapHistory {
         }
         Ok(kept
             .into_iter()
-            .map(|record| (record.operator, record.path))
+            .map(|record| (record.operator.clone(), record))
             .collect())
     }
 }
@@ -114,6 +121,7 @@ mod tests {
                 checkpoint,
                 identity: format!("tag@{version}"),
                 path: PathBuf::from(format!("{version}.wasm")),
+                models: BTreeMap::new(),
             })?;
         }
         assert_eq!(history.restore(Some(1))?.get("tag"), None);
@@ -124,11 +132,11 @@ mod tests {
             checkpoint: 3,
             identity: "tag@b".into(),
             path: PathBuf::from("b.wasm"),
+            models: BTreeMap::from([("fraud".into(), PathBuf::from("v2.onnx"))]),
         })?;
-        assert_eq!(
-            history.restore(Some(7))?.get("tag"),
-            Some(&PathBuf::from("b.wasm"))
-        );
+        let restored = history.restore(Some(7))?;
+        assert_eq!(restored["tag"].path, PathBuf::from("b.wasm"));
+        assert_eq!(restored["tag"].models["fraud"], PathBuf::from("v2.onnx"));
         assert_eq!(history.restore(None)?.len(), 0);
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! - [`registry`]: immutable, content-addressed versions on disk ([`Registry`]);
 //! - [`service`]: validation off the hot path, the swap, rollback and pins
 //!   ([`Deployer`]);
+//! - [`models`]: the same for ONNX model files ([`Deployer::deploy_model`]);
 //! - [`watcher`]: the watched directory (debounced; a file is deployed only once it is
 //!   complete);
 //! - [`history`]: which version ran from which checkpoint on, for restores;
@@ -14,6 +15,7 @@
 
 pub mod history;
 pub mod metrics;
+pub mod models;
 pub mod name;
 pub mod registry;
 pub mod service;

@@ -7,6 +7,9 @@
 //!                                                    from where, accepted or why not
 //! ```
 //!
+//! Models (`Registry::for_models`) live the same way under `<data dir>/models/<name>/`,
+//! as `<sha256>.onnx`.
+//!
 //! A version is named by its hash or any prefix of at least 8 hex digits that is
 //! unique. Files are written atomically (temporary file, fsync, rename), so a crash
 //! leaves either the old index or the new one. Compiled artifacts live in the
@@ -116,12 +119,25 @@ impl PluginIndex {
 #[derive(Debug, Clone)]
 pub struct Registry {
     root: PathBuf,
+    /// The extension of the stored files: `wasm` for plugins, `onnx` for models.
+    extension: &'static str,
 }
 
 impl Registry {
-    /// The registry in `root` (created on first write).
+    /// The plugin registry in `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Registry { root: root.into() }
+        Registry {
+            root: root.into(),
+            extension: "wasm",
+        }
+    }
+
+    /// A registry of ONNX model versions in `root`, laid out as the plugins' are.
+    pub fn for_models(root: impl Into<PathBuf>) -> Self {
+        Registry {
+            root: root.into(),
+            extension: "onnx",
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -136,7 +152,7 @@ impl Registry {
     pub fn version_path(&self, name: &PluginName, hash: &str) -> PathBuf {
         self.plugin_dir(name)
             .join("versions")
-            .join(format!("{hash}.wasm"))
+            .join(format!("{hash}.{}", self.extension))
     }
 
     /// Stores `bytes` as a version of `name` (a no-op if it is there already) and

@@ -28,7 +28,7 @@ use super::history::{SwapHistory, SwapRecord};
 use super::name::PluginName;
 use super::registry::{Registry, VersionRecord, VersionStatus};
 use crate::connector::file::now_ms;
-use crate::plugin::{Plugin, PluginKind, PluginLoader, PluginSpec};
+use crate::plugin::{Plugin, PluginLoader, PluginSpec};
 use crate::runtime::pipeline::Pipeline;
 use crate::runtime::swap::SwapBoard;
 
@@ -66,6 +66,16 @@ pub enum DeployError {
     /// No operator runs the plugin.
     #[error("no operator of this pipeline runs plugin `{0}`")]
     NotRunning(String),
+    /// A model version was refused by validation (recorded in the model registry).
+    #[error("model `{name}` version {hash}: rejected: {message}")]
+    ModelRejected {
+        name: String,
+        hash: String,
+        message: String,
+    },
+    /// No operator is granted the model.
+    #[error("no operator of this pipeline is granted model `{0}`")]
+    NotGranted(String),
     /// A version that is not in the registry, or cannot be used.
     #[error("{0}")]
     BadVersion(String),
@@ -79,13 +89,13 @@ pub enum DeployError {
 
 /// An operator that runs a plugin, as the deployer tracks it.
 #[derive(Debug, Clone)]
-struct Target {
-    operator: String,
+pub(super) struct Target {
+    pub(super) operator: String,
     /// The plugin's name in the registry: the name its first version gives itself
     /// (a later version may call itself otherwise; the operator keeps this name).
     plugin: String,
     subtasks: usize,
-    current: Plugin,
+    pub(super) current: Plugin,
     /// The version before the current one: what a rollback goes back to.
     previous: Option<Plugin>,
     last_event: Option<String>,
@@ -126,6 +136,8 @@ pub struct OperatorStatus {
     pub last_event: Option<String>,
     /// Where the last swap happened.
     pub last_swap: Option<OperatorSwap>,
+    /// The models it is granted: `(name, content hash)`, by name.
+    pub models: Vec<(String, String)>,
 }
 
 /// Deploy counters, for `/metrics`.
@@ -142,18 +154,20 @@ pub struct DeployCounters {
 #[derive(Debug)]
 pub struct Deployer {
     registry: Registry,
-    loader: PluginLoader,
+    /// Model versions, as `registry` holds plugin versions.
+    pub(super) models: Registry,
+    pub(super) loader: PluginLoader,
     board: Arc<SwapBoard>,
     policy: RollbackPolicy,
-    targets: Mutex<Vec<Target>>,
+    pub(super) targets: Mutex<Vec<Target>>,
     /// One deploy, rollback or pin at a time.
-    serial: tokio::sync::Mutex<()>,
+    pub(super) serial: tokio::sync::Mutex<()>,
     /// Where swaps are recorded for restores, in a checkpointed run.
     history: std::sync::OnceLock<SwapHistory>,
     pub counters: DeployCounters,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -181,8 +195,10 @@ impl Deployer {
                 last_swap: None,
             })
             .collect();
+        let models = Registry::for_models(registry.root().with_file_name("models"));
         Arc::new(Deployer {
             registry,
+            models,
             loader,
             board,
             policy,
@@ -229,6 +245,11 @@ impl Deployer {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The model versions received.
+    pub fn model_registry(&self) -> &Registry {
+        &self.models
     }
 
     pub fn board(&self) -> &Arc<SwapBoard> {
@@ -339,13 +360,6 @@ impl Deployer {
         tokio::task::spawn_blocking(move || {
             let mut plugins = Vec::with_capacity(specs.len());
             for (spec, current) in specs {
-                if matches!(current.kind(), PluginKind::WindowAggregate | PluginKind::WindowProcess) {
-                    return Err(format!(
-                        "operator `{}` runs a {} plugin: hot swap of window functions is not supported yet",
-                        spec.operator,
-                        current.kind()
-                    ));
-                }
                 let plugin = loader
                     .load_bytes_as(spec, &bytes, current.kind(), current.models().clone())
                     .map_err(|error| error.to_string())?;
@@ -366,7 +380,7 @@ impl Deployer {
     }
 
     /// Swaps every target to its plugin in `plugins` and waits until they all run it.
-    async fn swap_all(
+    pub(super) async fn swap_all(
         &self,
         name: &PluginName,
         hash: &str,
@@ -442,11 +456,20 @@ impl Deployer {
             "plugin swapped"
         );
         if let Some(history) = self.history.get() {
+            let grants = plugin.models();
             let record = SwapRecord {
                 operator: swap.operator.clone(),
                 checkpoint: swap.barrier,
                 identity: plugin.identity().to_string(),
                 path: plugin.path().to_path_buf(),
+                models: grants
+                    .names()
+                    .into_iter()
+                    .filter_map(|name| {
+                        let model = grants.get(name)?;
+                        Some((name.to_owned(), model.path().to_path_buf()))
+                    })
+                    .collect(),
             };
             if let Err(error) = history.append(&record) {
                 tracing::error!(target: "weir::deploy", "cannot record the swap for restores: {error}");
@@ -574,6 +597,7 @@ impl Deployer {
                     pinned,
                     last_event: target.last_event,
                     last_swap: target.last_swap,
+                    models: target.current.models().versions(),
                 }
             })
             .collect()

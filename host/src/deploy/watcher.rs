@@ -1,5 +1,6 @@
-//! The watched directory: drop `NAME.wasm` into it and version of plugin `NAME` is
-//! deployed, as by `weir deploy NAME NAME.wasm`.
+//! The watched directory: drop `NAME.wasm` into it and a version of plugin `NAME` is
+//! deployed, as by `weir deploy NAME NAME.wasm`; drop `NAME.onnx` and it is deployed
+//! as model `NAME`, as by `weir deploy --model NAME NAME.onnx`.
 //!
 //! A file still being written is never loaded. Change events (from `notify`: inotify
 //! on Linux) are debounced:
@@ -10,7 +11,7 @@
 //!   [`QUIET`], and deployed only if its size and SHA-256 are the same on two reads
 //!   [`QUIET`] apart; otherwise it is looked at again later.
 //!
-//! Hidden files and names not ending in `.wasm` are ignored. A file whose content was
+//! Hidden files and names ending in neither `.wasm` nor `.onnx` are ignored. A file whose content was
 //! deployed already (the same hash) is not deployed again. Files present when the
 //! watch starts are considered too (as written in place).
 
@@ -127,14 +128,26 @@ pub fn watch(dir: &Path, deployer: Arc<Deployer>) -> anyhow::Result<DirectoryWat
     })
 }
 
-/// The plugin a file in the watched directory is a version of, if it is one.
-fn plugin_of(path: &Path) -> Option<PluginName> {
+/// What a file in the watched directory is a version of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deployable {
+    /// `NAME.wasm`: plugin `NAME`.
+    Plugin(PluginName),
+    /// `NAME.onnx`: model `NAME`.
+    Model(PluginName),
+}
+
+/// The plugin or model a file in the watched directory is a version of, if any.
+fn deployable(path: &Path) -> Option<Deployable> {
     let file = path.file_name()?.to_str()?;
     if file.starts_with('.') {
         return None;
     }
-    let stem = file.strip_suffix(".wasm")?;
-    PluginName::parse(stem).ok()
+    if let Some(stem) = file.strip_suffix(".wasm") {
+        return PluginName::parse(stem).ok().map(Deployable::Plugin);
+    }
+    let stem = file.strip_suffix(".onnx")?;
+    PluginName::parse(stem).ok().map(Deployable::Model)
 }
 
 /// What the watch knows while it looks at a quiet file.
@@ -151,7 +164,7 @@ impl Look<'_> {
     /// Deploys `path` if it was renamed in or two reads agree; else waits for another
     /// look.
     async fn at(&mut self, path: &Path, renamed: bool) {
-        let Some(name) = plugin_of(path) else {
+        let Some(what) = deployable(path) else {
             return;
         };
         let Ok(bytes) = tokio::fs::read(path).await else {
@@ -170,16 +183,20 @@ impl Look<'_> {
             return;
         }
         self.deployed.insert(path.to_owned(), seen.1);
-        deploy(self.deployer, &name, path, bytes).await;
+        deploy(self.deployer, &what, path, bytes).await;
     }
 }
 
-async fn deploy(deployer: &Arc<Deployer>, name: &PluginName, path: &Path, bytes: Vec<u8>) {
+async fn deploy(deployer: &Arc<Deployer>, what: &Deployable, path: &Path, bytes: Vec<u8>) {
     let origin = format!("watch:{}", path.display());
-    match deployer.deploy(name, bytes, &origin).await {
+    let (deployed, name) = match what {
+        Deployable::Plugin(name) => (deployer.deploy(name, bytes, &origin).await, name),
+        Deployable::Model(name) => (deployer.deploy_model(name, bytes, &origin).await, name),
+    };
+    match deployed {
         Ok(report) => tracing::info!(
             target: "weir::deploy",
-            plugin = %name,
+            name = %name,
             file = %path.display(),
             outcome = report.outcome,
             "deployed from the watched directory"
