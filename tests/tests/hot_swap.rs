@@ -30,13 +30,19 @@ use weir_tests::{loader, plugin, read_json_lines};
 
 const TOKEN: &str = "test-token-0123456789";
 
-/// A pipeline of `count` generated events at `rate` per second through `version-tag`
-/// (tag `a`) with `parallelism` subtasks, into `out.jsonl`; dead letters in
-/// `dead.jsonl`.
-fn pipeline_text(count: u64, rate: u64, parallelism: usize) -> String {
+/// A pipeline `name` of `count` generated events at `rate` per second (`source_extra`:
+/// more of `[source]`) through `operator` (its `[[operator]]` table), into
+/// `out.jsonl`; dead letters in `dead.jsonl`.
+fn generated_pipeline(
+    name: &str,
+    count: u64,
+    rate: u64,
+    source_extra: &str,
+    operator: &str,
+) -> String {
     format!(
         r#"
-name = "hot-swap"
+name = "{name}"
 [runtime]
 batch_size = 256
 channel_capacity = 4
@@ -45,11 +51,9 @@ channel_capacity = 4
 type = "generator"
 count = {count}
 rate = {rate}.0
+{source_extra}
 
-[[operator]]
-name = "tag"
-plugin = "{plugin}"
-parallelism = {parallelism}
+{operator}
 
 [[sink]]
 type = "file"
@@ -58,9 +62,18 @@ path = "out.jsonl"
 [dead_letter]
 type = "file"
 path = "dead.jsonl"
-"#,
-        plugin = plugin("version-tag").display()
+"#
     )
+}
+
+/// `count` generated events at `rate` per second through `version-tag` (tag `a`)
+/// with `parallelism` subtasks.
+fn pipeline_text(count: u64, rate: u64, parallelism: usize) -> String {
+    let operator = format!(
+        "[[operator]]\nname = \"tag\"\nplugin = \"{}\"\nparallelism = {parallelism}",
+        plugin("version-tag").display()
+    );
+    generated_pipeline("hot-swap", count, rate, "", &operator)
 }
 
 struct Running {
@@ -290,45 +303,23 @@ fn with_custom_section(component: &[u8], note: &str) -> Vec<u8> {
     bytes
 }
 
-/// Generated events through a tumbling window of `rolling-stats` keyed by card, into
-/// `out.jsonl`.
+/// Generated events through a tumbling window of `rolling-stats` keyed by card.
 fn window_pipeline_text(count: u64, rate: u64) -> String {
-    format!(
-        r#"
-name = "window-swap"
-[runtime]
-batch_size = 128
-
-[source]
-type = "generator"
-count = {count}
-rate = {rate}.0
-keys = 40
-step_ms = 1
-disorder_ms = 30
-[source.event_time]
-watermark_delay_ms = 50
-
-[[operator]]
+    let operator = format!(
+        r#"[[operator]]
 name = "stats"
-plugin = "{plugin}"
+plugin = "{}"
 key_by = "card"
 parallelism = 2
 settings = {{ field = "amount" }}
 [operator.window]
 type = "tumbling"
-size_ms = 200
-
-[[sink]]
-type = "file"
-path = "out.jsonl"
-
-[dead_letter]
-type = "file"
-path = "dead.jsonl"
-"#,
-        plugin = plugin("rolling-stats").display()
-    )
+size_ms = 200"#,
+        plugin("rolling-stats").display()
+    );
+    let event_time =
+        "keys = 40\nstep_ms = 1\ndisorder_ms = 30\n[source.event_time]\nwatermark_delay_ms = 50";
+    generated_pipeline("window-swap", count, rate, event_time, &operator)
 }
 
 /// The lines of `dir/out.jsonl`, sorted (two subtasks interleave their results).
@@ -408,36 +399,19 @@ async fn window_aggregates_swap_with_their_accumulators_kept() -> anyhow::Result
 }
 
 /// Generated events scored by `model-score` with model `fraud` (at first
-/// `logistic.onnx`) on nine copies of their amount, into `out.jsonl`.
+/// `logistic.onnx`) on nine copies of their amount.
 fn model_pipeline_text(count: u64, rate: u64) -> String {
-    format!(
-        r#"
-name = "model-swap"
-[runtime]
-batch_size = 256
-
-[source]
-type = "generator"
-count = {count}
-rate = {rate}.0
-
-[[operator]]
+    let operator = format!(
+        r#"[[operator]]
 name = "score"
-plugin = "{plugin}"
-models = {{ fraud = "{model}" }}
-settings = {{ model = "fraud", features = ["amount", "amount", "amount", "amount", "amount", "amount", "amount", "amount", "amount"] }}
-
-[[sink]]
-type = "file"
-path = "out.jsonl"
-
-[dead_letter]
-type = "file"
-path = "dead.jsonl"
-"#,
-        plugin = plugin("model-score").display(),
-        model = model_path("logistic").display(),
-    )
+plugin = "{}"
+models = {{ fraud = "{}" }}
+settings = {{ model = "fraud", features = {features:?} }}"#,
+        plugin("model-score").display(),
+        model_path("logistic").display(),
+        features = ["amount"; 9],
+    );
+    generated_pipeline("model-swap", count, rate, "", &operator)
 }
 
 /// The score of each row by `model` natively: the last column of its first output.

@@ -129,7 +129,7 @@ pub fn render(deployer: &Deployer) -> String {
         (
             "weir_plugin_rejected_total",
             "counter",
-            "Plugin versions refused by validation.",
+            "Plugin and model versions refused by validation.",
             counters.rejected.load(Relaxed),
         ),
     ];

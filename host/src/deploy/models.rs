@@ -21,9 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::name::PluginName;
-use super::registry::{VersionRecord, VersionStatus};
+use super::registry::VersionStatus;
 use super::service::{DeployError, DeployReport, Deployer, Target, lock};
-use crate::connector::file::now_ms;
 use crate::model::grants::ModelGrants;
 use crate::model::onnx::OnnxModel;
 use crate::plugin::{Plugin, PluginSpec};
@@ -42,17 +41,7 @@ impl Deployer {
         origin: &str,
     ) -> Result<DeployReport, DeployError> {
         let _serial = self.serial.lock().await;
-        let (hash, path) = self.models.store(name, &bytes)?;
-        let record = VersionRecord {
-            hash: hash.clone(),
-            identity: None,
-            received_ms: now_ms(),
-            origin: origin.to_owned(),
-            size: bytes.len() as u64,
-            status: VersionStatus::Validating,
-            message: None,
-        };
-        self.models.update(name, |index| index.upsert(record))?;
+        let (hash, path) = self.models.receive(name, &bytes, origin)?;
         let targets: Vec<Target> = lock(&self.targets)
             .iter()
             .filter(|target| target.current.models().get(name.as_str()).is_some())

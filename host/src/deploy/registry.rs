@@ -172,6 +172,31 @@ impl Registry {
         Ok((hash, path))
     }
 
+    /// Stores `bytes` as a version of `name` received from `origin` and records it
+    /// as [`VersionStatus::Validating`]; returns its hash and path.
+    ///
+    /// # Errors
+    /// On an I/O failure.
+    pub fn receive(
+        &self,
+        name: &PluginName,
+        bytes: &[u8],
+        origin: &str,
+    ) -> io::Result<(String, PathBuf)> {
+        let (hash, path) = self.store(name, bytes)?;
+        let record = VersionRecord {
+            hash: hash.clone(),
+            identity: None,
+            received_ms: crate::connector::file::now_ms(),
+            origin: origin.to_owned(),
+            size: bytes.len() as u64,
+            status: VersionStatus::Validating,
+            message: None,
+        };
+        self.update(name, |index| index.upsert(record))?;
+        Ok((hash, path))
+    }
+
     /// The index of `name` (empty when it has none yet).
     ///
     /// # Errors

@@ -26,8 +26,7 @@ use serde::Serialize;
 
 use super::history::{SwapHistory, SwapRecord};
 use super::name::PluginName;
-use super::registry::{Registry, VersionRecord, VersionStatus};
-use crate::connector::file::now_ms;
+use super::registry::{Registry, VersionStatus};
 use crate::plugin::{Plugin, PluginLoader, PluginSpec};
 use crate::runtime::pipeline::Pipeline;
 use crate::runtime::swap::SwapBoard;
@@ -277,17 +276,7 @@ impl Deployer {
         origin: &str,
     ) -> Result<DeployReport, DeployError> {
         let _serial = self.serial.lock().await;
-        let (hash, path) = self.registry.store(name, &bytes)?;
-        let record = VersionRecord {
-            hash: hash.clone(),
-            identity: None,
-            received_ms: now_ms(),
-            origin: origin.to_owned(),
-            size: bytes.len() as u64,
-            status: VersionStatus::Validating,
-            message: None,
-        };
-        self.registry.update(name, |index| index.upsert(record))?;
+        let (hash, path) = self.registry.receive(name, &bytes, origin)?;
         let targets = self.targets_of(name);
         if targets.is_empty() {
             let message = format!("no operator of this pipeline runs plugin `{name}`");

@@ -208,3 +208,25 @@ async fn deploy(deployer: &Arc<Deployer>, what: &Deployable, path: &Path, bytes:
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> PluginName {
+        PluginName::parse(text).expect("a valid name")
+    }
+
+    #[test]
+    fn components_are_plugins_onnx_files_models_and_the_rest_is_ignored() {
+        let look = |file: &str| deployable(&Path::new("/incoming").join(file));
+        assert_eq!(
+            look("json-filter.wasm"),
+            Some(Deployable::Plugin(name("json-filter")))
+        );
+        assert_eq!(look("fraud.onnx"), Some(Deployable::Model(name("fraud"))));
+        for ignored in [".fraud.onnx.tmp", ".x.wasm", "notes.txt", "fraud.onnx.part"] {
+            assert_eq!(look(ignored), None, "{ignored}");
+        }
+    }
+}
