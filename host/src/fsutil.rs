@@ -41,25 +41,6 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_the_file_and_leaves_no_temporary() -> io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("meta");
-        write_atomically(&path, b"one")?;
-        write_atomically(&path, b"two")?;
-        assert_eq!(fs::read(&path)?, b"two");
-        let names: Vec<_> = fs::read_dir(dir.path())?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()?;
-        assert_eq!(names, ["meta"]);
-        Ok(())
-    }
-}
-
 /// The bytes of every file under `dir`, recursively (a file hard-linked twice counts
 /// twice; symbolic links are not followed).
 ///
@@ -77,4 +58,23 @@ pub fn dir_size(dir: &Path) -> io::Result<u64> {
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("meta");
+        write_atomically(&path, b"one")?;
+        write_atomically(&path, b"two")?;
+        assert_eq!(fs::read(&path)?, b"two");
+        let names: Vec<_> = fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(names, ["meta"]);
+        Ok(())
+    }
 }
