@@ -37,6 +37,17 @@ impl Output {
         self.main.push_event_with_value(event, value);
     }
 
+    /// Emits every event of `batch`, key, time and headers kept, with its value
+    /// replaced by the next `width` bytes of `values` (event `i`'s is
+    /// `values[i * width..(i + 1) * width]`): a map of the whole batch in one step,
+    /// without walking its events (see `Batch::fixed_width_values` for the input side).
+    ///
+    /// # Panics
+    /// If `values` does not hold `width` bytes for each event of `batch`.
+    pub fn emit_all_with_values(&mut self, batch: &Batch, values: &[u8], width: usize) {
+        self.main.extend_with_values(batch, values, width);
+    }
+
     /// Emits `event` with its value replaced by `value` serialised as JSON.
     pub fn emit_json<T: Serialize + ?Sized>(&mut self, event: &Event<'_>, value: &T) {
         let mut scratch = std::mem::take(&mut self.scratch);

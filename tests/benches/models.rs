@@ -4,8 +4,9 @@
 //! - **ONNX scoring**: the logistic regression of `examples/models/logistic.onnx` (9
 //!   features) through the `model-score` plugin, batches of 1,024 binary events (nine
 //!   `f32`s in, the score out as an `f32`), one `compute` per batch; against the same
-//!   model called natively from Rust (decode the batch's features, one tract run,
-//!   encode one score per event). Goal: ≥ 2 M events/s on one core, ≤ 1.5× native.
+//!   model called natively from Rust by the same column-wise path (the batch's value
+//!   column as the input tensor, one tract run, the scores as the output's value
+//!   column). Goal: ≥ 2 M events/s on one core, ≤ 1.5× native.
 //! - **Online learner**: `online-learner` (standard scaler + logistic regression, 9
 //!   features, predict then learn every event) run by the keyed operator with its model
 //!   in the host's state (memory backend), one global model (`$all`), batches of
@@ -124,10 +125,13 @@ fn onnx_scoring(count: usize) -> (f64, f64) {
     let mut features = Vec::with_capacity(BATCH * FEATURES * 4);
     let native = rate(batches.len(), |index| {
         let batch = &batches[index];
+        // The same column-wise path as `model-score`: the value column is the tensor.
         features.clear();
-        for event in batch.iter() {
-            features.extend_from_slice(event.value);
-        }
+        features.extend_from_slice(
+            batch
+                .fixed_width_values(FEATURES * 4)
+                .expect("binary features"),
+        );
         let tensor = ModelTensor {
             dims: vec![batch.len() as u32, FEATURES as u32],
             ty: ElementType::F32,
@@ -139,9 +143,7 @@ fn onnx_scoring(count: usize) -> (f64, f64) {
         // The scores as little-endian f32 bytes, as the inference interface hands them.
         let scores = ModelTensor::from_tract(&outputs[0]).expect("f32 scores");
         let mut out = Batch::with_capacity(batch.len(), batch.len() * 4);
-        for (event, score) in batch.iter().zip(scores.data.chunks_exact(4)) {
-            out.push_event_with_value(&event, score);
-        }
+        out.extend_with_values(batch, &scores.data, 4);
         assert_eq!(out.len(), batch.len());
     });
     (wasm, native)

@@ -109,6 +109,11 @@ fn a_file_granted_twice_is_loaded_once() {
 
 /// The `model-score` plugin on binary events (nine `f32`s each), granted `name`.
 fn scoring_instance(model: &str) -> weir_host::plugin::PluginInstance {
+    scoring_instance_with(model, r#"{"model":"scoring","columns":9}"#)
+}
+
+/// As [`scoring_instance`], with settings `settings_json`.
+fn scoring_instance_with(model: &str, settings_json: &str) -> weir_host::plugin::PluginInstance {
     let dir = tempfile::tempdir().expect("temp dir");
     let library = ModelLibrary::new();
     let path = model_path(model);
@@ -118,7 +123,7 @@ fn scoring_instance(model: &str) -> weir_host::plugin::PluginInstance {
     let spec = PluginSpec {
         operator: "score".into(),
         path: plugin("model-score"),
-        settings_json: r#"{"model":"scoring","columns":9}"#.into(),
+        settings_json: settings_json.into(),
         limits: PluginLimits::default(),
     };
     loader(dir.path())
@@ -165,6 +170,50 @@ fn the_scoring_plugin_matches_onnxruntime_batched_and_one_event_per_call() {
         }
         assert_close(&one_by_one, &last_column, &format!("{name} one by one"));
     }
+}
+
+/// A batch whose values all hold nine features is scored column-wise, one with a
+/// malformed event event by event: both keep keys and times and raise the same alerts.
+#[test]
+fn whole_batch_and_event_by_event_scoring_agree_alerts_included() {
+    let reference = reference("logistic");
+    let mut instance = scoring_instance_with(
+        "logistic",
+        r#"{"model":"scoring","columns":9,"threshold":0.5}"#,
+    );
+    let mut whole = Batch::default();
+    for (index, row) in reference.inputs.iter().enumerate() {
+        let value: Vec<u8> = row.iter().flat_map(|value| value.to_le_bytes()).collect();
+        let key = format!("k{index}");
+        let key = (index % 3 != 0).then_some(key.as_bytes());
+        whole.push(key, &value, 100 + index as i64);
+        if index % 5 == 0 {
+            whole.push_header("trace", b"t");
+        }
+    }
+    let mut mixed = whole.clone();
+    mixed.push(Some(b"bad"), b"short", 999);
+    let (_, column_wise) = instance.process(whole);
+    let column_wise = column_wise.expect("scored");
+    let (_, event_wise) = instance.process(mixed);
+    let event_wise = event_wise.expect("scored");
+    assert_eq!(event_wise.rejected.len(), 1);
+    assert_eq!(column_wise.main, event_wise.main);
+    assert_eq!(column_wise.named, event_wise.named);
+    let alerts = &column_wise.named[0].1;
+    let expected = reference.outputs[0]
+        .1
+        .iter()
+        .filter(|row| row[0] >= 0.5)
+        .count();
+    assert!(
+        expected > 0 && expected < reference.inputs.len(),
+        "{expected} alerts"
+    );
+    assert_eq!(alerts.len(), expected);
+    assert_eq!(column_wise.main.len(), reference.inputs.len());
+    let first = column_wise.main.event(1);
+    assert_eq!((first.key, first.timestamp), (Some(&b"k1"[..]), 101));
 }
 
 #[test]

@@ -124,6 +124,32 @@ impl ModelScore {
     }
 }
 
+impl ModelScore {
+    /// Scores a batch of binary events whose features are all in `rows`.
+    fn score_whole_batch(&mut self, batch: &Batch, out: &mut Output) -> Result<(), Error> {
+        let scores = self.scores()?;
+        let values: Vec<u8> = scores
+            .iter()
+            .flat_map(|score| score.to_le_bytes())
+            .collect();
+        out.emit_all_with_values(batch, &values, 4);
+        if let Some(threshold) = self.settings.threshold {
+            let mut alerts = 0;
+            for (index, score) in scores.iter().enumerate() {
+                if f64::from(*score) >= threshold {
+                    let event = batch.event(index);
+                    out.emit_new_to("alerts", event.key, &score.to_le_bytes(), event.timestamp);
+                    alerts += 1;
+                }
+            }
+            if alerts > 0 {
+                weir_sdk::metrics::counter_add("alerts", alerts);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Processor for ModelScore {
     const OUTPUTS: &'static [&'static str] = &["alerts"];
 
@@ -152,6 +178,12 @@ impl Processor for ModelScore {
         self.rows.clear();
         self.scored.clear();
         let binary = self.settings.features.is_none();
+        if binary && let Some(rows) = batch.fixed_width_values(self.columns * 4) {
+            // Every event has its features: the value column is the input tensor and
+            // the scores become the output's value column, without walking the events.
+            self.rows.extend_from_slice(rows);
+            return self.score_whole_batch(batch, out);
+        }
         for (index, event) in batch.iter().enumerate() {
             let read = if binary {
                 self.binary_features(event.value)

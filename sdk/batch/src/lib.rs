@@ -259,6 +259,58 @@ impl Batch {
         out
     }
 
+    /// The value column, if every value is exactly `width` bytes (records of one
+    /// binary layout): event `i`'s value is `[i * width, (i + 1) * width)` of it. A
+    /// batch-wide view, for code that handles the values as one block.
+    pub fn fixed_width_values(&self, width: usize) -> Option<&[u8]> {
+        let parts = &self.parts;
+        let uniform = parts.values.len() == width * self.len()
+            && (1..)
+                .zip(&parts.value_ends)
+                .all(|(events, end)| *end as usize == events * width);
+        uniform.then_some(&parts.values[..])
+    }
+
+    /// Appends every event of `source`, key, time and headers kept, with its value
+    /// replaced by the next `width` bytes of `values` (event `i`'s is
+    /// `values[i * width..(i + 1) * width]`): a map of a whole batch in one step,
+    /// without walking its events.
+    ///
+    /// # Panics
+    /// If `values` does not hold `width` bytes for each event of `source`, or the
+    /// batch would pass 4 GiB of keys or values.
+    pub fn extend_with_values(&mut self, source: &Batch, values: &[u8], width: usize) {
+        assert_eq!(
+            values.len(),
+            width * source.len(),
+            "{width} bytes of value for each of {} events",
+            source.len()
+        );
+        let base_events = self.len() as u32;
+        let base_values = self.parts.values.len();
+        let base_keys = end_offset(self.parts.keys.len());
+        let from = &source.parts;
+        self.parts.timestamps.extend_from_slice(&from.timestamps);
+        self.parts.values.extend_from_slice(values);
+        self.parts
+            .value_ends
+            .extend((1..=source.len()).map(|events| end_offset(base_values + events * width)));
+        self.parts.keys.extend_from_slice(&from.keys);
+        self.parts
+            .key_ends
+            .extend(from.key_ends.iter().map(|end| end + base_keys));
+        self.parts
+            .keyless
+            .extend(from.keyless.iter().map(|index| index + base_events));
+        self.parts
+            .headers
+            .extend(from.headers.iter().map(|header| Header {
+                event: header.event + base_events,
+                name: header.name.clone(),
+                value: header.value.clone(),
+            }));
+    }
+
     /// Moves all events of `other` to the end of this batch.
     pub fn append(&mut self, other: Batch) {
         if self.is_empty() {
@@ -463,6 +515,32 @@ mod tests {
         assert_eq!(events[2].timestamp, 3);
         assert_eq!(events[2].headers.len(), 2);
         batch.validate().expect("pushed batches are valid");
+    }
+
+    #[test]
+    fn a_whole_batch_maps_to_fixed_width_values_as_event_by_event() {
+        let mut fixed = Batch::default();
+        fixed.push(Some(b"k"), b"abcd", 1);
+        fixed.push(None, b"efgh", 2);
+        fixed.push_header("h", b"v");
+        assert_eq!(fixed.fixed_width_values(4), Some(&b"abcdefgh"[..]));
+        assert_eq!(fixed.fixed_width_values(2), None);
+        assert_eq!(
+            sample().fixed_width_values(3),
+            None,
+            "values of 3, 3 and 0 bytes"
+        );
+
+        let source = sample();
+        let mut at_once = Batch::default();
+        at_once.push(Some(b"before"), b"x", 0);
+        let mut one_by_one = at_once.clone();
+        at_once.extend_with_values(&source, b"112233", 2);
+        for (event, value) in source.iter().zip([b"11", b"22", b"33"]) {
+            one_by_one.push_event_with_value(&event, value);
+        }
+        assert_eq!(at_once, one_by_one);
+        at_once.validate().expect("valid");
     }
 
     #[test]
