@@ -122,9 +122,7 @@ impl ModelScore {
         }
         Ok(values.chunks_exact(classes).map(|row| row[class]).collect())
     }
-}
 
-impl ModelScore {
     /// Scores a batch of binary events whose features are all in `rows`.
     fn score_whole_batch(&mut self, batch: &Batch, out: &mut Output) -> Result<(), Error> {
         let scores = self.scores()?;
