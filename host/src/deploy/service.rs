@@ -89,7 +89,7 @@ pub enum DeployError {
 /// An operator that runs a plugin, as the deployer tracks it.
 #[derive(Debug, Clone)]
 pub(super) struct Target {
-    pub(super) operator: String,
+    operator: String,
     /// The plugin's name in the registry: the name its first version gives itself
     /// (a later version may call itself otherwise; the operator keeps this name).
     plugin: String,
