@@ -32,6 +32,7 @@ pub mod harness;
 pub mod model;
 pub mod plugin;
 pub mod runtime;
+pub mod scale_out;
 pub mod state;
 pub mod time;
 pub mod window;

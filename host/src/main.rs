@@ -159,6 +159,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             deploy,
         } => {
             let mut config = config::load_file(&pipeline)?;
+            if weir_host::scale_out::is_scale_out(&config) {
+                return run_scale_out(config, &pipeline, cache_dir, fresh || from.is_some()).await;
+            }
             let start = match (fresh, from.clone()) {
                 (true, _) => StartFrom::Fresh,
                 (false, Some(dir)) => StartFrom::Path(dir),
@@ -272,6 +275,38 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => cli::deploy::rollback(&host, &name, version.as_deref()).await,
         Command::Status { host } => cli::deploy::status(&host).await,
     }
+}
+
+/// `weir run` of a pipeline with `scale_out = true`: one host of its group, until a
+/// signal (see [`weir_host::scale_out`]).
+async fn run_scale_out(
+    config: config::PipelineConfig,
+    pipeline: &std::path::Path,
+    cache_dir: Option<PathBuf>,
+    start_given: bool,
+) -> anyhow::Result<()> {
+    if start_given {
+        anyhow::bail!(
+            "--fresh and --from are not for a scale-out host: each partition's task resumes from its own checkpoints (under `{}`, one directory per task)",
+            config.state.dir.display()
+        );
+    }
+    let loader = loader_for(&config, cache_dir)?;
+    eprintln!(
+        "running pipeline `{}` ({}) as one host of its consumer group",
+        config.name,
+        pipeline.display()
+    );
+    let (savepoints, mut requests) = tokio::sync::mpsc::channel(1);
+    let signals = tokio::spawn(savepoint_on_signal(savepoints));
+    let result = weir_host::scale_out::run(config, loader, async move {
+        let _ = requests.recv().await;
+    })
+    .await;
+    signals.abort();
+    result?;
+    eprintln!("stopped: every task took a savepoint");
+    Ok(())
 }
 
 fn loader_for(

@@ -9,6 +9,7 @@
 //! group_id = "fraud"          # default: weir-<pipeline name>
 //! start = "earliest"          # earliest | latest | a time: 2024-05-01T00:00:00Z or ms
 //! format = "json"             # json | raw
+//! scale_out = true            # share the partitions with the group's other hosts
 //! properties = { "session.timeout.ms" = "6000" }   # librdkafka settings
 //! [source.event_time]         # default: the record's timestamp
 //! field = "ts"                # or header = "ts"
@@ -30,9 +31,11 @@
 //! Exactly-once needs `[checkpoint]`: transactions commit with checkpoints.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::connector::kafka::group::{GroupMember, TopicPartition};
 use crate::connector::kafka::sink::{Delivery, KafkaSinkSpec};
 use crate::connector::kafka::source::{KafkaSourceSpec, StartOffset, ValueFormat};
 use crate::time::TimestampSpec;
@@ -53,6 +56,21 @@ pub struct KafkaSourceSection {
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
     pub event_time: Option<EventTimeSection>,
+    /// Share the partitions with the other hosts of the group (see
+    /// [`crate::scale_out`]); needs `[checkpoint]`.
+    #[serde(default)]
+    pub scale_out: bool,
+    /// Set by [`crate::scale_out`] in a task's copy of the file: the task's partition
+    /// and the host's group member.
+    #[serde(skip)]
+    pub task: Option<ScaleOutTask>,
+}
+
+/// What a scale-out task's source reads, and who commits its progress.
+#[derive(Debug, Clone)]
+pub struct ScaleOutTask {
+    pub partition: TopicPartition,
+    pub member: Arc<GroupMember>,
 }
 
 /// Value formats of a Kafka source.
@@ -138,6 +156,8 @@ impl KafkaSourceSection {
             },
             timestamps: timestamps.clone(),
             properties: self.properties.clone(),
+            only: self.task.as_ref().map(|task| vec![task.partition.clone()]),
+            member: self.task.as_ref().map(|task| task.member.clone()),
         })
     }
 }

@@ -276,6 +276,14 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             "`delivery = \"exactly-once\"` commits a transaction with each checkpoint: add a `[checkpoint]` section".into(),
         ));
     }
+    if checkpoint.is_none() && matches!(&source, SourceSection::Kafka(kafka) if kafka.scale_out) {
+        return Err(error_near(
+            &[Step::Key("source"), Step::Key("scale_out")],
+            "[source]",
+            0,
+            "`scale_out = true` moves a partition's state to its next host through checkpoints: add a `[checkpoint]` section".into(),
+        ));
+    }
     let mut runtime = file.runtime.clone();
     runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
     Ok(PipelineConfig {

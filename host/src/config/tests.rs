@@ -311,3 +311,37 @@ fn checkpoint_settings_are_checked_at_their_line() {
     assert_eq!(line, line_of(&text, "backend"), "{message}");
     assert!(message.contains("unknown variant `floppy`"), "{message}");
 }
+
+#[test]
+fn every_example_pipeline_loads() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut pending = vec![examples];
+    let mut loaded = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("examples dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|extension| extension == "toml")
+            {
+                load_file(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+                loaded += 1;
+            }
+        }
+    }
+    assert!(loaded >= 10, "the example pipelines were found ({loaded})");
+}
+
+#[test]
+fn scale_out_needs_checkpoints() {
+    let text = "[source]\ntype = \"kafka\"\nbrokers = \"b:9092\"\ntopics = [\"a\"]\nscale_out = true\n\n[[sink]]\ntype = \"stdout\"\n";
+    let error = load(text).expect_err("refused").to_string();
+    assert!(
+        error.starts_with("p.toml:5:") && error.contains("add a `[checkpoint]` section"),
+        "{error}"
+    );
+    let config = load(&format!("{text}\n[checkpoint]\ninterval_ms = 500\n")).expect("loads");
+    assert!(crate::scale_out::is_scale_out(&config));
+}

@@ -236,7 +236,11 @@ impl Chain {
             Message::Barrier(_) => {}
             Message::End => {
                 let combined = watermarks.end(input);
-                self.progress(combined, scratch)?;
+                // After a savepoint the stream is not complete: an ended input must
+                // not fire what waits for event time (the restored run will).
+                if !self.stopping {
+                    self.progress(combined, scratch)?;
+                }
                 if tracker.end(input) {
                     return Ok(Flow::Ended);
                 }

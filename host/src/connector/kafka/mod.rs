@@ -10,10 +10,12 @@
 //!   exactly-once (a transactional producer, one transaction per checkpoint,
 //!   committed when the checkpoint completes; see [`commit_marker`] for restore);
 //! - [`dead_letter`]: dead letters as JSON records of a topic;
+//! - [`group`]: this host's member of the consumer group, for scale-out;
 //! - [`commit_marker`]: which checkpoint an exactly-once sink committed last.
 
 pub mod commit_marker;
 pub mod dead_letter;
+pub mod group;
 mod producer;
 pub mod sink;
 pub mod source;

@@ -1,7 +1,8 @@
 //! [`KafkaSource`]: the partitions of one or more topics, each a split.
 //!
-//! The source assigns itself every partition of its topics (no group rebalancing:
-//! the checkpoint decides where each partition continues). A read takes what the
+//! The source assigns itself every partition of its topics, or the one partition of
+//! its scale-out task (the group's rebalancing is the [`super::group`] member's: the
+//! checkpoint decides where each partition continues). A read takes what the
 //! consumer has (up to the batch size), groups it by partition and hands out one
 //! partition's batch at a time, so that each batch belongs to one split and moves
 //! only that split's watermark generator.
@@ -26,6 +27,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use weir_batch::{Batch, Timestamp};
 
+use super::group::{GroupMember, TopicPartition};
 use super::{CLIENT_TIMEOUT, client_config, default_property, kafka_error};
 use crate::connector::decode::check_json;
 use crate::connector::{CommitPosition, ConnectorError, Source, SourcePosition};
@@ -69,6 +71,12 @@ pub struct KafkaSourceSpec {
     pub timestamps: TimestampSpec,
     /// librdkafka settings on top of Weir's.
     pub properties: BTreeMap<String, String>,
+    /// Only these partitions (a scale-out task's), instead of every partition of
+    /// `topics`.
+    pub only: Option<Vec<TopicPartition>>,
+    /// The group member that commits progress, when this host shares the group with
+    /// others ([`crate::scale_out`]); else the source's own consumer commits.
+    pub member: Option<Arc<GroupMember>>,
 }
 
 /// The next offset of one partition, in a checkpoint.
@@ -104,6 +112,9 @@ pub struct KafkaSource {
     /// The first split of each topic (its partitions are numbered from 0).
     first_split: BTreeMap<String, usize>,
     next_offsets: Vec<i64>,
+    /// Whether the partitions are assigned to the consumer (at the first read).
+    assigned: bool,
+    member: Option<Arc<GroupMember>>,
     ready: VecDeque<Ready>,
     last_split: usize,
     format: ValueFormat,
@@ -120,8 +131,8 @@ impl std::fmt::Debug for KafkaSource {
 }
 
 impl KafkaSource {
-    /// Connects, finds the partitions of every topic and assigns them from
-    /// `spec.start`.
+    /// Connects and finds the partitions of every topic; they are assigned from
+    /// `spec.start` (or where [`Source::seek`] says) at the first read.
     ///
     /// # Errors
     /// An invalid setting, a topic that does not exist, brokers that do not answer
@@ -155,6 +166,10 @@ impl KafkaSource {
                 .await
                 .map_err(|error| ConnectorError::new(describe.clone(), error))??
         };
+        let (partitions, first_split) = match &spec.only {
+            Some(only) => only_these(partitions, only, &describe)?,
+            None => (partitions, first_split),
+        };
         let start = match spec.start {
             StartOffset::Earliest => Offset::Beginning,
             StartOffset::Latest => Offset::End,
@@ -177,6 +192,8 @@ impl KafkaSource {
             partitions,
             first_split,
             next_offsets,
+            assigned: false,
+            member: spec.member.clone(),
             ready: VecDeque::new(),
             last_split: 0,
             format: spec.format,
@@ -188,12 +205,14 @@ impl KafkaSource {
                 TimestampSpec::Header { name, unit } => Times::Header(name.clone(), *unit),
             },
         };
-        source.assign()?;
+        // Assigned at the first read: a restore seeks first, and messages fetched from
+        // an earlier assignment could still be delivered after a new one.
         Ok(source)
     }
 
     /// Assigns every partition from its next offset.
-    fn assign(&self) -> Result<(), ConnectorError> {
+    fn assign(&mut self) -> Result<(), ConnectorError> {
+        self.assigned = true;
         let mut list = TopicPartitionList::new();
         for ((topic, partition), offset) in self.partitions.iter().zip(&self.next_offsets) {
             list.add_partition_offset(topic, *partition, Offset::from_raw(*offset))
@@ -202,6 +221,20 @@ impl KafkaSource {
         self.consumer
             .assign(&list)
             .map_err(kafka_error(&self.describe, "assigning partitions"))
+    }
+
+    /// The split of `partition` of `topic`, if the source reads it.
+    fn split_of(&self, topic: &str, partition: i32) -> Option<usize> {
+        let first = *self.first_split.get(topic)?;
+        let split = first + usize::try_from(partition).ok()?;
+        match self.partitions.get(split) {
+            Some((found, number)) if found == topic && *number == partition => Some(split),
+            // A task's source reads some partitions only: look for it.
+            _ => self
+                .partitions
+                .iter()
+                .position(|(found, number)| found == topic && *number == partition),
+        }
     }
 
     /// Reads what the consumer has (waiting for the first record), up to
@@ -232,12 +265,7 @@ impl KafkaSource {
                     break;
                 }
             };
-            let Some(split) = self
-                .first_split
-                .get(message.topic())
-                .map(|first| first + usize::try_from(message.partition()).unwrap_or(usize::MAX))
-                .filter(|split| *split < self.partitions.len())
-            else {
+            let Some(split) = self.split_of(message.topic(), message.partition()) else {
                 continue;
             };
             let slot = slots[split].get_or_insert_with(|| Ready {
@@ -370,6 +398,25 @@ fn partitions_of(
     Ok((partitions, first_split))
 }
 
+/// The [`Splits`] of the partitions in `only`, which must be among `partitions`.
+fn only_these(
+    partitions: Vec<(String, i32)>,
+    only: &[TopicPartition],
+    describe: &str,
+) -> Result<Splits, ConnectorError> {
+    if let Some((topic, partition)) = only.iter().find(|wanted| !partitions.contains(wanted)) {
+        return Err(ConnectorError::new(
+            describe,
+            format!("topic `{topic}` has no partition {partition}"),
+        ));
+    }
+    let mut first_split = BTreeMap::new();
+    for (split, (topic, _)) in only.iter().enumerate() {
+        first_split.entry(topic.clone()).or_insert(split);
+    }
+    Ok((only.to_vec(), first_split))
+}
+
 /// The first offset at or after time `ms` of each partition (the end where none is).
 fn offsets_for_time(
     consumer: &StreamConsumer,
@@ -407,6 +454,9 @@ impl Source for KafkaSource {
         max_events: usize,
         dead_letters: &mut Vec<DeadLetter>,
     ) -> Result<Option<Batch>, ConnectorError> {
+        if !self.assigned {
+            self.assign()?;
+        }
         if self.ready.is_empty() {
             self.read(max_events).await;
         }
@@ -465,12 +515,16 @@ impl Source for KafkaSource {
                 })?;
             self.next_offsets[split] = saved.offset;
         }
-        self.assign()
+        if self.assigned {
+            self.assign()?;
+        }
+        Ok(())
     }
 
     fn position_committer(&self) -> Option<Box<dyn CommitPosition>> {
         Some(Box::new(GroupCommitter {
             consumer: self.consumer.clone(),
+            member: self.member.clone(),
             describe: self.describe.clone(),
         }))
     }
@@ -479,6 +533,7 @@ impl Source for KafkaSource {
 /// Commits the offsets of completed checkpoints to the consumer group.
 struct GroupCommitter {
     consumer: Arc<StreamConsumer>,
+    member: Option<Arc<GroupMember>>,
     describe: String,
 }
 
@@ -499,7 +554,9 @@ impl CommitPosition for GroupCommitter {
         if list.count() == 0 {
             return;
         }
-        if let Err(error) = self.consumer.commit(&list, CommitMode::Async) {
+        if let Some(member) = &self.member {
+            member.commit(&list);
+        } else if let Err(error) = self.consumer.commit(&list, CommitMode::Async) {
             tracing::warn!(target: "weir::kafka", "{}: committing offsets to the group: {error}", self.describe);
         }
     }
