@@ -75,9 +75,6 @@ fn kill(mut child: Child) {
 }
 
 #[test]
-#[ignore = "open: in about half the runs the first two windows of every key (the first \
-            committed transaction) are missing for read_committed readers; run with \
-            --ignored and WEIR_CRASH_SEED to investigate"]
 fn exactly_once_output_survives_sigkill() {
     const EVENTS: u64 = 12_000;
     const KILLS: usize = 12;
@@ -148,10 +145,6 @@ fn exactly_once_output_survives_sigkill() {
 }
 
 #[test]
-#[ignore = "open: about one run in eight on a loaded machine (and once in CI) the host \
-            runs and checkpoints but writes nothing to `b` before the restart, not even \
-            uncommitted records: no window fires, as if a partition never delivered; \
-            run with --ignored to investigate (failures print the host's log)"]
 fn a_broker_restart_mid_run_is_waited_out() {
     const EVENTS: u64 = 4_000;
     let mut broker = Broker::start(BrokerKind::Noida);

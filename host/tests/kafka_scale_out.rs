@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 mod broker;
 mod checkpoint_support;
+#[allow(dead_code)]
 mod kafka_windows;
 
 use std::collections::BTreeMap;
@@ -19,12 +20,28 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use broker::{Broker, BrokerKind, Client, TestRecord};
-use checkpoint_support::{host_log, spawn};
-use kafka_windows::{PARTITIONS, closing_records, event, expected_windows, read_results};
+use checkpoint_support::{HOST_LOG, host_log, spawn};
+use kafka_windows::{PARTITIONS, T0, closing_records, event, expected_windows, read_results};
 
 const EVENTS: u64 = 4_000;
 
-fn pipeline(brokers: &str, state: &Path) -> String {
+/// How the pipeline finds its keys.
+#[derive(Clone, Copy)]
+enum Input {
+    /// Each key in one partition of `a` (the record key).
+    Keyed,
+    /// Keys spread over the partitions of `a` (a `card` field): through the
+    /// repartition topic `by-card` first.
+    Spread,
+}
+
+fn pipeline(brokers: &str, state: &Path, input: Input) -> String {
+    let (repartition, delay, key_by) = match input {
+        Input::Keyed => ("", 0, "$key"),
+        // The repartition topic interleaves the input partitions: a watermark delay
+        // longer than the input's time span keeps every window open to the end.
+        Input::Spread => ("repartition_topic = \"by-card\"\n", 60_000, "card"),
+    };
     format!(
         r#"name = "scaled"
 [source]
@@ -32,13 +49,14 @@ type = "kafka"
 brokers = "{brokers}"
 topics = ["a"]
 scale_out = true
-properties = {{ "session.timeout.ms" = "6000", "heartbeat.interval.ms" = "500" }}
+{repartition}properties = {{ "session.timeout.ms" = "6000", "heartbeat.interval.ms" = "500" }}
 [source.event_time]
 field = "ts"
+watermark_delay_ms = {delay}
 
 [[operator]]
 name = "per-key"
-key_by = "$key"
+key_by = "{key_by}"
 aggregate = ["count", "sum(n) as n_sum"]
 [operator.window]
 type = "tumbling"
@@ -59,10 +77,15 @@ interval_ms = 200
     )
 }
 
+/// All the hosts started in `dir` printed (what [`host_log`] shows is its end only).
+fn full_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(HOST_LOG)).unwrap_or_default()
+}
+
 /// Waits until the host log in `dir` has a line with `text`.
 fn wait_for_log(dir: &Path, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !host_log(dir).contains(text) {
+    while !full_log(dir).contains(text) {
         assert!(
             Instant::now() < deadline,
             "no `{text}` in the host's log within 60 s:\n{}",
@@ -104,14 +127,17 @@ struct Hosts {
     second: std::path::PathBuf,
 }
 
-fn hosts(broker: &Broker) -> Hosts {
+fn hosts(broker: &Broker, input: Input) -> Hosts {
     let root = tempfile::tempdir().expect("tempdir");
     let state = root.path().join("shared-state");
     let (first, second) = (root.path().join("host-1"), root.path().join("host-2"));
     for dir in [&first, &second] {
         std::fs::create_dir_all(dir).expect("dir");
-        std::fs::write(dir.join("p.toml"), pipeline(&broker.bootstrap(), &state))
-            .expect("pipeline");
+        std::fs::write(
+            dir.join("p.toml"),
+            pipeline(&broker.bootstrap(), &state, input),
+        )
+        .expect("pipeline");
     }
     Hosts {
         _root: root,
@@ -146,15 +172,13 @@ fn run_two_hosts(client: &Client, hosts: &Hosts) -> (Child, Child) {
     (first, second)
 }
 
-/// The rest of the input (and the records that close every window) once the first host
-/// runs alone; then all results, read back, and the first host stopped.
+/// All results, read back once the first host runs alone with the rest of the input
+/// (and the records that close every window); then the first host stopped.
 fn finish_on_the_first_host(
     client: &Client,
     hosts: &Hosts,
     mut first: Child,
 ) -> Vec<kafka_windows::WindowResult> {
-    produce(client, EVENTS * 3 / 4..EVENTS);
-    client.produce("a", &closing_records());
     let expected = expected_windows(EVENTS).len();
     // After a kill, results may repeat: read until every window is there.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -186,7 +210,7 @@ fn a_host_that_leaves_hands_its_partitions_and_state_over_exactly_once() {
     let client = broker.client();
     client.create_topic("a", PARTITIONS);
     client.create_topic("b", 1);
-    let hosts = hosts(&broker);
+    let hosts = hosts(&broker, Input::Keyed);
     let (first, mut second) = run_two_hosts(&client, &hosts);
     let status = terminate(&mut second);
     assert!(
@@ -194,10 +218,12 @@ fn a_host_that_leaves_hands_its_partitions_and_state_over_exactly_once() {
         "the second host stops cleanly on SIGTERM ({status})\n{}",
         host_log(&hosts.second)
     );
+    produce(&client, EVENTS * 3 / 4..EVENTS);
+    client.produce("a", &closing_records());
     let got = finish_on_the_first_host(&client, &hosts, first);
     let log = host_log(&hosts.first);
     assert!(
-        log.contains("restored checkpoint"),
+        full_log(&hosts.first).contains("restored checkpoint"),
         "the first host restored the tasks the second had:\n{log}"
     );
     let expected = expected_windows(EVENTS);
@@ -217,10 +243,12 @@ fn a_host_that_dies_is_replaced_from_its_tasks_checkpoints() {
     let client = broker.client();
     client.create_topic("a", PARTITIONS);
     client.create_topic("b", 1);
-    let hosts = hosts(&broker);
+    let hosts = hosts(&broker, Input::Keyed);
     let (first, mut second) = run_two_hosts(&client, &hosts);
     second.kill().expect("SIGKILL");
     second.wait().expect("reaped");
+    produce(&client, EVENTS * 3 / 4..EVENTS);
+    client.produce("a", &closing_records());
     let got = finish_on_the_first_host(&client, &hosts, first);
     let expected = expected_windows(EVENTS);
     let mut values: BTreeMap<(String, i64), Vec<(u64, f64)>> = BTreeMap::new();
@@ -245,4 +273,98 @@ fn a_host_that_dies_is_replaced_from_its_tasks_checkpoints() {
             expected.get(window)
         );
     }
+}
+
+/// Event `i` of [`event`] with its key in a `card` field instead, in partition `i % 4`:
+/// every key is in every partition.
+fn spread_event(i: u64) -> TestRecord {
+    let keyed = event(i);
+    let value: serde_json::Value = serde_json::from_slice(&keyed.value).expect("JSON");
+    let card = String::from_utf8(keyed.key.expect("key")).expect("text");
+    TestRecord {
+        partition: i32::try_from(i % 4).expect("small"),
+        key: None,
+        value: serde_json::json!({"card": card, "n": value["n"], "ts": value["ts"]})
+            .to_string()
+            .into_bytes(),
+        ..TestRecord::default()
+    }
+}
+
+fn produce_spread(client: &Client, events: std::ops::Range<u64>) {
+    let records: Vec<TestRecord> = events.map(spread_event).collect();
+    client.produce("a", &records);
+}
+
+#[test]
+fn input_not_keyed_by_partition_goes_through_a_repartition_topic() {
+    const REPARTITIONED: usize = EVENTS as usize * 3 / 4;
+    let broker = Broker::start(BrokerKind::Tansu);
+    let client = broker.client();
+    client.create_topic("a", PARTITIONS);
+    client.create_topic("by-card", PARTITIONS);
+    client.create_topic("b", 1);
+    let hosts = hosts(&broker, Input::Spread);
+    produce_spread(&client, 0..EVENTS / 4);
+    let first = spawn(&hosts.first, &["run", "-q", "p.toml"]);
+    wait_for_log(&hosts.first, "assigned a-");
+    let mut second = spawn(&hosts.second, &["run", "-q", "p.toml"]);
+    wait_for_log(&hosts.second, "assigned a-");
+    produce_spread(&client, EVENTS / 4..EVENTS * 3 / 4);
+    // Both hosts' input tasks have keyed what there is so far.
+    let keyed = client.consume(
+        "by-card",
+        REPARTITIONED,
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        keyed.len(),
+        REPARTITIONED,
+        "each event once in the repartition topic\n--- host 1 ---\n{}\n--- host 2 ---\n{}",
+        host_log(&hosts.first),
+        host_log(&hosts.second)
+    );
+    let status = terminate(&mut second);
+    assert!(status.success(), "the second host stops cleanly ({status})");
+    produce_spread(&client, EVENTS * 3 / 4..EVENTS);
+    // Every event is in the repartition topic before the records that close the
+    // windows: they would make the stragglers late.
+    let keyed = client.consume(
+        "by-card",
+        EVENTS as usize,
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        keyed.len(),
+        EVENTS as usize,
+        "each event once in the repartition topic"
+    );
+    // Cards `end-*` far ahead in time: spread over the repartition topic's partitions,
+    // they close every window there.
+    let closing: Vec<TestRecord> = (0..64)
+        .map(|n| TestRecord {
+            partition: n % PARTITIONS,
+            key: None,
+            value: format!(r#"{{"card":"end-{n}","n":0,"ts":{}}}"#, T0 + 10_000_000).into_bytes(),
+            ..TestRecord::default()
+        })
+        .collect();
+    client.produce("a", &closing);
+    let got = finish_on_the_first_host(&client, &hosts, first);
+    let log = host_log(&hosts.first);
+    let full = full_log(&hosts.first);
+    assert!(
+        full.contains("task scaled.by-card-") && full.contains("restored checkpoint"),
+        "the first host runs the repartition topic's tasks, from checkpoints:\n{log}"
+    );
+    let expected = expected_windows(EVENTS);
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "each window exactly once\n--- host 1 ---\n{log}"
+    );
+    let got: BTreeMap<_, _> = got.into_iter().collect();
+    assert_eq!(got, expected, "the single-host results");
 }

@@ -10,6 +10,7 @@
 //! start = "earliest"          # earliest | latest | a time: 2024-05-01T00:00:00Z or ms
 //! format = "json"             # json | raw
 //! scale_out = true            # share the partitions with the group's other hosts
+//! repartition_topic = "payments-by-card"   # with scale_out: input not keyed by key_by
 //! properties = { "session.timeout.ms" = "6000" }   # librdkafka settings
 //! [source.event_time]         # default: the record's timestamp
 //! field = "ts"                # or header = "ts"
@@ -60,6 +61,9 @@ pub struct KafkaSourceSection {
     /// [`crate::scale_out`]); needs `[checkpoint]`.
     #[serde(default)]
     pub scale_out: bool,
+    /// With `scale_out`: a topic the input goes through first, keyed by the first keyed
+    /// operator's `key_by`, for input whose keys are spread over partitions.
+    pub repartition_topic: Option<String>,
     /// Set by [`crate::scale_out`] in a task's copy of the file: the task's partition
     /// and the host's group member.
     #[serde(skip)]

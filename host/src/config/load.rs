@@ -284,6 +284,25 @@ pub fn load_str(path: &Path, text: &str) -> Result<PipelineConfig, ConfigError> 
             "`scale_out = true` moves a partition's state to its next host through checkpoints: add a `[checkpoint]` section".into(),
         ));
     }
+    if let SourceSection::Kafka(kafka) = &source
+        && kafka.repartition_topic.is_some()
+    {
+        let problem = if !kafka.scale_out {
+            Some("`repartition_topic` is for `scale_out = true`")
+        } else if !operators.iter().any(|operator| operator.key_by.is_some()) {
+            Some("`repartition_topic`: no operator has a `key_by` to repartition by")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(error_near(
+                &[Step::Key("source"), Step::Key("repartition_topic")],
+                "[source]",
+                0,
+                problem.into(),
+            ));
+        }
+    }
     let mut runtime = file.runtime.clone();
     runtime.cache_dir = runtime.cache_dir.map(|dir| base.join(dir));
     Ok(PipelineConfig {

@@ -345,3 +345,24 @@ fn scale_out_needs_checkpoints() {
     let config = load(&format!("{text}\n[checkpoint]\ninterval_ms = 500\n")).expect("loads");
     assert!(crate::scale_out::is_scale_out(&config));
 }
+
+#[test]
+fn a_repartition_topic_needs_scale_out_and_a_key() {
+    let source = "[source]\ntype = \"kafka\"\nbrokers = \"b:9092\"\ntopics = [\"a\"]\n";
+    let rest = "\n[[sink]]\ntype = \"stdout\"\n\n[checkpoint]\ninterval_ms = 500\n";
+    let keyed = "\n[[operator]]\nname = \"k\"\nplugin = \"k.wasm\"\nkey_by = \"card\"\n";
+    let without_scale_out = format!("{source}repartition_topic = \"by-card\"\n{keyed}{rest}");
+    let error = load(&without_scale_out).expect_err("refused").to_string();
+    assert!(
+        error.starts_with("p.toml:5:") && error.contains("is for `scale_out = true`"),
+        "{error}"
+    );
+    let without_key = format!("{source}scale_out = true\nrepartition_topic = \"by-card\"\n{rest}");
+    let error = load(&without_key).expect_err("refused").to_string();
+    assert!(error.contains("no operator has a `key_by`"), "{error}");
+    let config = load(&format!(
+        "{source}scale_out = true\nrepartition_topic = \"by-card\"\n{keyed}{rest}"
+    ))
+    .expect("loads");
+    assert!(crate::scale_out::is_scale_out(&config));
+}

@@ -20,10 +20,9 @@
 //!   at-least-once sink repeats what followed that checkpoint.
 //! - **A key must live in one partition.** A task sees only its partition, so keyed
 //!   state is correct when the input is keyed so that each key is in one partition
-//!   (Kafka's producers do that with the record key). For input that is not, put a
-//!   repartition step in front: a pipeline that reads the input and writes it to a
-//!   topic keyed by the key (`[[sink]] type = "kafka"`; the sink writes the event key),
-//!   and this pipeline reading that topic.
+//!   (Kafka's producers do that with the record key), or when it goes through a
+//!   `repartition_topic` first: input tasks key their events and write them there,
+//!   and that topic's tasks run the operators ([`task::plan_task`]).
 //! - **The task is the unit of parallelism**: run operators with `parallelism = 1` and
 //!   more partitions than hosts; hot deployment and the admin API are not served in
 //!   this mode yet.
@@ -99,9 +98,11 @@ pub async fn run(
     if !kafka.scale_out {
         return Err(ScaleOutError::NotScaleOut);
     }
-    let spec = kafka
+    let mut spec = kafka
         .spec(&config.name, &config.event_time.timestamps)
         .map_err(ScaleOutError::Source)?;
+    // The group shares the repartition topic's partitions too.
+    spec.topics.extend(kafka.repartition_topic.clone());
     let (member, mut events) = GroupMember::join(&spec)?;
     tracing::info!(
         target: "weir::scale_out",
@@ -194,10 +195,10 @@ fn start(
     member: &Arc<GroupMember>,
     loader: &PluginLoader,
 ) -> Result<RunningTask, ScaleOutError> {
-    let config = task::task_config(config, partition, member);
+    let plan = task::plan_task(config, partition, member);
     let (savepoint, savepoints) = mpsc::channel(1);
     let (report, ended) = oneshot::channel();
-    let name = config.name.clone();
+    let name = plan.config.name.clone();
     let loader = loader.clone();
     let thread = std::thread::Builder::new()
         .name(format!("weir-task-{}", task::task_id(partition)))
@@ -206,7 +207,7 @@ fn start(
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(task::run_task(config, loader, savepoints)),
+                Ok(runtime) => runtime.block_on(task::run_task(plan, loader, savepoints)),
                 Err(error) => Err(format!("cannot start the task's runtime: {error}")),
             };
             let _ = report.send(result);

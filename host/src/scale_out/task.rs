@@ -10,6 +10,13 @@
 //! - a file sink's directory (`<path>/<topic>-<partition>/`), a dead-letter file
 //!   (`<stem>.<topic>-<partition>.<ext>`) and a given `transactional_id`
 //!   (`<id>.<topic>-<partition>`), so that tasks never write the same file or id.
+//!
+//! With a `repartition_topic`, there are two kinds of task ([`plan_task`]): an input
+//! partition's task only keys its events (by the first keyed operator's `key_by`) and
+//! writes them to the repartition topic, with their time as the record's timestamp
+//! (exactly-once when the pipeline has an exactly-once Kafka sink, else at least
+//! once); a repartition partition's task runs the pipeline's operators and sinks over
+//! that partition, with the record timestamps as event time.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,20 +25,94 @@ use tokio::sync::mpsc;
 
 use crate::checkpoint::StartFrom;
 use crate::checkpoint::start::prepare_run;
-use crate::config::kafka::ScaleOutTask;
-use crate::config::{DeadLetterSection, PipelineConfig, SinkSection, SourceSection};
+use crate::config::kafka::{DeliveryName, KafkaSinkSection, ScaleOutTask};
+use crate::config::{
+    DeadLetterSection, PipelineConfig, Route, SinkConfig, SinkSection, SourceSection,
+};
 use crate::connector::kafka::group::{GroupMember, TopicPartition};
 use crate::plugin::PluginLoader;
 use crate::runtime::assemble::assemble_with_plugins;
-use crate::runtime::pipeline::RunOptions;
+use crate::runtime::key_selector::KeyBy;
+use crate::runtime::operator::{Emitted, Operator, OperatorError};
+use crate::runtime::pipeline::{OperatorSpec, RunOptions};
+use crate::time::TimestampSpec;
+
+/// What a task runs: its pipeline file and, for a task that feeds the repartition
+/// topic, the key its events get.
+#[derive(Debug)]
+pub struct TaskPlan {
+    pub config: PipelineConfig,
+    pub rekey: Option<KeyBy>,
+}
+
+/// The task of `partition` (see the module docs).
+pub fn plan_task(
+    config: &PipelineConfig,
+    partition: &TopicPartition,
+    member: &Arc<GroupMember>,
+) -> TaskPlan {
+    let mut task = task_config(config, partition, member);
+    let repartition = match &config.source {
+        SourceSection::Kafka(kafka) => kafka.repartition_topic.clone(),
+        _ => None,
+    };
+    let Some(topic) = repartition else {
+        return TaskPlan {
+            config: task,
+            rekey: None,
+        };
+    };
+    if partition.0 == topic {
+        // After the repartition topic: its records carry the events' times.
+        if let SourceSection::Kafka(kafka) = &mut task.source {
+            kafka.topics = vec![topic];
+        }
+        task.event_time.timestamps = TimestampSpec::Ingestion;
+        return TaskPlan {
+            config: task,
+            rekey: None,
+        };
+    }
+    let rekey = config
+        .operators
+        .iter()
+        .find_map(|operator| operator.key_by.clone());
+    let SourceSection::Kafka(kafka) = &task.source else {
+        unreachable!("scale-out sources are Kafka sources")
+    };
+    let exactly_once = config.sinks.iter().any(|sink| {
+        matches!(&sink.section, SinkSection::Kafka(kafka) if kafka.delivery == DeliveryName::ExactlyOnce)
+    });
+    task.sinks = vec![SinkConfig {
+        section: SinkSection::Kafka(KafkaSinkSection {
+            brokers: kafka.brokers.clone(),
+            topic,
+            delivery: if exactly_once {
+                DeliveryName::ExactlyOnce
+            } else {
+                DeliveryName::AtLeastOnce
+            },
+            transactional_id: None,
+            properties: std::collections::BTreeMap::new(),
+            from: None,
+        }),
+        route: Route::Main,
+    }];
+    task.operators.clear();
+    TaskPlan {
+        config: task,
+        rekey,
+    }
+}
 
 /// `<topic>-<partition>`: how a task is named in paths and ids.
 pub fn task_id((topic, partition): &TopicPartition) -> String {
     format!("{topic}-{partition}")
 }
 
-/// The pipeline of the task of `partition` (see the module docs).
-pub fn task_config(
+/// The pipeline of the task of `partition`, before [`plan_task`] makes it one side of
+/// a repartition topic.
+fn task_config(
     config: &PipelineConfig,
     partition: &TopicPartition,
     member: &Arc<GroupMember>,
@@ -78,19 +159,49 @@ fn per_task_file(path: &Path, id: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Runs the task `config` (from [`task_config`]) from its latest checkpoint until a
-/// message on `savepoints` makes it take a savepoint and stop.
+/// The operator of a task that feeds the repartition topic: events pass as they are,
+/// keyed by the exchange in front of it.
+struct Rekeyed;
+
+impl Operator for Rekeyed {
+    fn name(&self) -> &str {
+        "repartition"
+    }
+
+    fn process(
+        &mut self,
+        batch: weir_batch::Batch,
+        out: &mut Emitted,
+    ) -> Result<(), OperatorError> {
+        out.main.append(batch);
+        Ok(())
+    }
+}
+
+/// Runs the task `plan` from its latest checkpoint until a message on `savepoints`
+/// makes it take a savepoint and stop.
 ///
 /// # Errors
 /// Why the task could not start or stopped: as `weir run`, as text.
 pub async fn run_task(
-    config: PipelineConfig,
+    plan: TaskPlan,
     loader: PluginLoader,
     savepoints: mpsc::Receiver<()>,
 ) -> Result<(), String> {
-    let (pipeline, plugin_names) = assemble_with_plugins(&config, &loader)
+    let TaskPlan { config, rekey } = plan;
+    let (mut pipeline, plugin_names) = assemble_with_plugins(&config, &loader)
         .await
         .map_err(|error| error.to_string())?;
+    if let Some(key_by) = rekey {
+        pipeline.operators.push(OperatorSpec {
+            name: "repartition".into(),
+            plugin: "native".into(),
+            parallelism: 1,
+            key_by: Some(key_by),
+            outputs: Vec::new(),
+            factory: Box::new(|_, _| Ok(Box::new(Rekeyed))),
+        });
+    }
     let (checkpointing, _pid_file) = prepare_run(
         &config,
         &pipeline,
