@@ -11,9 +11,15 @@
 //!   ~120-byte JSON transactions as fast as possible, then consume them;
 //! - sustained throughput: N events preloaded into a 4-partition topic, the time
 //!   from the pipeline's start until the last result is in the output topic;
+//! - the broker's own latency at 10 K, 50 K and 100 K events/s, produced and consumed
+//!   with no pipeline;
+//! - the source alone: the preloaded topic read by a Kafka source, nothing else;
 //! - end-to-end latency at 10 K, 50 K and 100 K events/s: each event carries its
 //!   send time (a header, ns); a consumer of the output topic records `received -
 //!   sent`; p50/p99/max over the run (the first second is warm-up, not counted).
+//!   Next to it, `in p50`/`in p99`: the same measure on the *input* topic in the same
+//!   run (produced → consumed by a plain reader), so the broker's share of the
+//!   latency under the pipeline's load shows apart from the pipeline's.
 //!
 //! Client settings: the pipeline's sink and the load generator use `linger.ms = 1`
 //! (librdkafka's default of 5 ms would add up to 5 ms per hop); the source and the
@@ -318,10 +324,76 @@ fn main() {
         "broker alone: produce {produce:>10.0} ev/s, consume {consume:>10.0} ev/s ({events} events)"
     );
 
+    // The broker's own latency at the same rates: produced, then consumed, no pipeline.
+    for target in [10_000.0, 50_000.0, 100_000.0] {
+        let topic = format!("direct-{}", target as u64);
+        client.create_topic(&topic, PARTITIONS);
+        let stop = Arc::new(AtomicBool::new(false));
+        let warm_up = Instant::now() + Duration::from_secs(1);
+        let collector = {
+            let consumer = reader(&client, &topic, &format!("latency-{topic}"));
+            let stop = stop.clone();
+            std::thread::spawn(move || latencies(consumer, stop, warm_up))
+        };
+        let count = (target * (seconds + 1.0)) as u64;
+        let started = Instant::now();
+        send(&producer(&client), &topic, 0, count, Some(target));
+        let achieved = count as f64 / started.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        let sorted = collector.join().expect("collector");
+        println!(
+            "broker alone at {achieved:>7.0} ev/s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (produced, then consumed)",
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.99),
+            percentile(&sorted, 1.0),
+        );
+    }
+
+    {
+        // The source alone: the preloaded topic read by a Kafka source, nothing else.
+        let mut source = runtime
+            .block_on(KafkaSource::open(&KafkaSourceSpec {
+                brokers: client.bootstrap.clone(),
+                topics: vec!["load".to_owned()],
+                group_id: "source-only".into(),
+                properties: [("fetch.wait.max.ms".to_owned(), "5".to_owned())].into(),
+                ..KafkaSourceSpec::default()
+            }))
+            .expect("source");
+        let started = Instant::now();
+        let (mut seen, mut batches) = (0, 0);
+        let mut letters = Vec::new();
+        while seen < events {
+            let batch = runtime
+                .block_on(weir_host::connector::Source::next_batch(
+                    &mut source,
+                    1024,
+                    &mut letters,
+                ))
+                .expect("read")
+                .expect("unbounded");
+            seen += batch.len() as u64;
+            batches += 1;
+        }
+        println!(
+            "source alone: {:.0} ev/s, {batches} batches",
+            events as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+
     // Throughput: the preloaded topic through the pipeline.
     println!(
-        "{:<8} {:>12} {:>8} | {:>10} {:>10} {:>10} {:>10}",
-        "map", "events/s", "vs broker", "rate ev/s", "p50 ms", "p99 ms", "max ms"
+        "{:<8} {:>12} {:>8} | {:>10} {:>10} {:>10} {:>10} | {:>8} {:>8}",
+        "map",
+        "events/s",
+        "vs broker",
+        "rate ev/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "in p50",
+        "in p99"
     );
     for implementation in [Implementation::Wasm, Implementation::Native] {
         let name = format!("{implementation:?}").to_lowercase();
@@ -373,6 +445,11 @@ fn main() {
                 let stop = stop.clone();
                 std::thread::spawn(move || latencies(consumer, stop, warm_up))
             };
+            let input_collector = {
+                let consumer = reader(&client, &input, &format!("latency-in-{input}"));
+                let stop = stop.clone();
+                std::thread::spawn(move || latencies(consumer, stop, warm_up))
+            };
             let count = (target * (seconds + 1.0)) as u64;
             let started = Instant::now();
             send(&producer(&client), &input, 1, count, Some(target));
@@ -380,15 +457,18 @@ fn main() {
             std::thread::sleep(Duration::from_millis(500));
             stop.store(true, Ordering::Relaxed);
             let sorted = collector.join().expect("collector");
+            let input_sorted = input_collector.join().expect("collector");
             running.stop();
             println!(
-                "{:<8} {:>12} {:>8} | {achieved:>10.0} {:>10.2} {:>10.2} {:>10.2}",
+                "{:<8} {:>12} {:>8} | {achieved:>10.0} {:>10.2} {:>10.2} {:>10.2} | {:>8.2} {:>8.2}",
                 "",
                 "",
                 "",
                 percentile(&sorted, 0.5),
                 percentile(&sorted, 0.99),
                 percentile(&sorted, 1.0),
+                percentile(&input_sorted, 0.5),
+                percentile(&input_sorted, 0.99),
             );
         }
     }
