@@ -247,11 +247,10 @@ impl KafkaSource {
             let received = if taken == 0 {
                 self.consumer.recv().await
             } else {
-                // What is already fetched, without waiting (the future is polled
-                // once; `recv` is cancel safe).
-                match tokio::time::timeout(Duration::ZERO, self.consumer.recv()).await {
-                    Ok(received) => received,
-                    Err(_) => break,
+                // What is already fetched, without waiting (`recv` is cancel safe).
+                match poll_once(self.consumer.recv()) {
+                    Some(received) => received,
+                    None => break,
                 }
             };
             let message = match received {
@@ -348,6 +347,16 @@ impl KafkaSource {
                 letters.push(letter);
             }
         }
+    }
+}
+
+/// Polls `future` once: its output if it is ready, without waiting or a timer.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 
