@@ -215,19 +215,32 @@ impl WindowOperator {
             let mut bytes = Vec::new();
             entry_key(&mut bytes, self.durable.key_group(key), key, ns).map(|()| bytes)
         };
+        // Deletes, then puts, each in key order: a sorted batch inserts into RocksDB's
+        // memtable along one path (its skip list starts each insert from the previous
+        // one's position), about twice as fast as in the store's order. Deletes first:
+        // a window removed and created again since the last persist ends up written.
+        let mut deletes = Vec::with_capacity(removed.len());
         for (key, ns) in removed {
-            let key = encode(key.as_deref(), *ns).map_err(|e| self.state_error(e))?;
-            batch.delete(key);
-            done.deleted += 1;
+            deletes.push(encode(key.as_deref(), *ns).map_err(|e| self.state_error(e))?);
         }
+        deletes.sort_unstable();
+        done.deleted = deletes.len();
+        for key in deletes {
+            batch.delete(key);
+        }
+        let mut puts = Vec::with_capacity(changed.len());
         for id in changed.iter().filter(|id| self.store.is_live(**id)) {
             let entry = self.store.entry(*id);
             let key =
                 encode(self.store.key(entry.key), entry.ns).map_err(|e| self.state_error(e))?;
             let mut value = Vec::new();
             encode_entry(&mut value, entry);
+            puts.push((key, value));
+        }
+        puts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        done.written = puts.len();
+        for (key, value) in puts {
             batch.put(key, value);
-            done.written += 1;
         }
         batch.put(scalars_key(), self.scalars().encode());
         let backend = self.backend_mut()?;
