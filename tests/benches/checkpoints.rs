@@ -2,13 +2,15 @@
 //! sliding 10 s / 1 s cases, Wasm and native aggregates, with the window state on the
 //! RocksDB backend and, for comparison in the same run, on the memory backend, both
 //! with the same checkpoint schedule: every 5 s of wall clock
-//! (`WEIR_BENCH_CHECKPOINT_MS`), on the processing thread between two batches — as the
-//! runtime does — plus one at the end of the input.
+//! (`WEIR_BENCH_CHECKPOINT_MS`), begun on the processing thread between two batches and
+//! written by the operator's snapshot thread — as the runtime does — plus one at the
+//! end of the input.
 //!
 //! Each case prints events/s (wall clock, and by the thread's CPU time; both include
 //! the checkpoints), checkpoints taken, the longest and the median (lower middle)
-//! checkpoint (the stall: processing waits for it), the longest by the thread's CPU
-//! time (the rest of a stall is waiting, for the disk or the core), the last
+//! stall (how long processing waits for a checkpoint: taking and encoding the
+//! changes, and the previous checkpoint if its thread is not done), the longest by the
+//! thread's CPU time (the rest of a stall is waiting, for the disk or the core), the last
 //! checkpoint's size on disk (its files, each inode once), entries written by it and
 //! by all of them, the time to restore the last checkpoint into a fresh operator (open
 //! the backend from the snapshot, `with_backend`, `restore`), the results the restored

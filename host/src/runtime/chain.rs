@@ -23,7 +23,7 @@
 //!   after the barrier is handled.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -95,6 +95,8 @@ pub struct Chain {
     swaps: Option<Arc<SwapBoard>>,
     /// A savepoint's barrier has passed: the pipeline is stopping.
     stopping: bool,
+    /// The failure of a snapshot finished off this thread, for the next message.
+    snapshot_failure: Arc<Mutex<Option<OperatorError>>>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -132,6 +134,7 @@ impl Chain {
             checkpoints: None,
             swaps: None,
             stopping: false,
+            snapshot_failure: Arc::default(),
         }
     }
 
@@ -182,6 +185,9 @@ impl Chain {
         let mut last_tick = Instant::now();
         let mut aligner = BarrierAligner::new(self.inputs);
         loop {
+            if let Some(failure) = self.take_snapshot_failure() {
+                return Err(failure.into());
+            }
             while let Some(delivery) = aligner.pop() {
                 match delivery {
                     Delivery::Message(envelope) => {
@@ -375,7 +381,9 @@ impl Chain {
         }
     }
 
-    /// Snapshots every operator for `barrier` and acknowledges, in a checkpointed run.
+    /// Snapshots every operator for `barrier` and acknowledges, in a checkpointed run:
+    /// at once, or — when operators finish their snapshots off this thread — from a
+    /// thread that waits for them (a failure there fails the chain at its next message).
     fn snapshot(&mut self, barrier: Barrier) -> Result<(), ChainError> {
         let Some(checkpoints) = &self.checkpoints else {
             return Ok(());
@@ -383,6 +391,7 @@ impl Chain {
         let dir = checkpoints.layout.checkpoint_dir(barrier.checkpoint);
         let started = Instant::now();
         let mut entries = Vec::new();
+        let mut waits = Vec::new();
         for operator in &mut self.operators {
             let relative =
                 std::path::Path::new(operator.name()).join(checkpoints.subtask.to_string());
@@ -393,13 +402,15 @@ impl Chain {
                     message: format!("checkpoint: cannot create {}: {error}", parent.display()),
                 })?;
             }
-            if operator.snapshot(&target)?.is_some() {
+            let (snapshot, wait) = operator.snapshot_async(&target)?;
+            if snapshot.is_some() {
                 entries.push(SnapshotEntry {
                     operator: operator.name().to_owned(),
                     subtask: checkpoints.subtask,
                     path: relative,
                 });
             }
+            waits.extend(wait.map(|wait| (operator.name().to_owned(), wait)));
         }
         // How long the chain stopped processing for the snapshot.
         tracing::debug!(
@@ -409,16 +420,45 @@ impl Chain {
             micros = started.elapsed().as_micros() as u64,
             "snapshot taken"
         );
-        // A coordinator that is gone has failed, and reports it.
-        let _ = checkpoints.acks.send(Ack {
+        let ack = Ack {
             task: self.name.clone(),
             at: AckAt::Checkpoint(barrier.checkpoint),
             payload: AckPayload::Operators(entries),
-        });
+        };
+        if waits.is_empty() {
+            // A coordinator that is gone has failed, and reports it.
+            let _ = checkpoints.acks.send(ack);
+            return Ok(());
+        }
+        let (acks, failure) = (checkpoints.acks.clone(), self.snapshot_failure.clone());
+        std::thread::Builder::new()
+            .name(format!("weir-ack-{}", barrier.checkpoint))
+            .spawn(move || {
+                for (operator, wait) in waits {
+                    if let Err(message) = wait() {
+                        tracing::error!(target: "weir::checkpoint", checkpoint = barrier.checkpoint, "{message}");
+                        let mut failure = failure.lock().unwrap_or_else(PoisonError::into_inner);
+                        failure.get_or_insert(OperatorError { operator, message });
+                        return;
+                    }
+                }
+                let _ = acks.send(ack);
+            })
+            .map_err(|error| OperatorError {
+                operator: self.name.clone(),
+                message: format!("checkpoint: cannot start a thread: {error}"),
+            })?;
         Ok(())
     }
 
-    /// Sends what operator `index` emitted outside `process` down the rest of the chain.
+    /// The failure of a snapshot finished off this thread, if one failed.
+    fn take_snapshot_failure(&self) -> Option<OperatorError> {
+        self.snapshot_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
     fn flush_emitted(&mut self, index: usize, scratch: &mut [Emitted]) -> Result<(), ChainError> {
         let batch = std::mem::take(&mut scratch[index].main);
         self.route_side_outputs(index, &mut scratch[index])?;

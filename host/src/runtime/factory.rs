@@ -285,6 +285,19 @@ impl<O: Operator> Operator for Counted<O> {
         self.inner.snapshot(dir)
     }
 
+    fn snapshot_async(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<
+        (
+            Option<super::operator::OperatorSnapshot>,
+            Option<super::operator::SnapshotWait>,
+        ),
+        OperatorError,
+    > {
+        self.inner.snapshot_async(dir)
+    }
+
     fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {
         self.inner.restore(dir)
     }

@@ -44,6 +44,10 @@ pub struct OperatorSnapshot {
     pub backend: String,
 }
 
+/// Blocks until a snapshot that goes on off the operator's thread is complete; its
+/// failure as text.
+pub type SnapshotWait = Box<dyn FnOnce() -> Result<(), String> + Send>;
+
 /// One step of an operator chain, owned by one subtask.
 pub trait Operator: Send {
     /// The operator's name in the pipeline.
@@ -98,6 +102,20 @@ pub trait Operator: Send {
     /// When the state cannot be written: the checkpoint, and the pipeline, fail.
     fn snapshot(&mut self, _dir: &Path) -> Result<Option<OperatorSnapshot>, OperatorError> {
         Ok(None)
+    }
+
+    /// As [`Operator::snapshot`], but the operator may go on writing `dir` on another
+    /// thread after it returns: the [`SnapshotWait`], when there is one, blocks until
+    /// `dir` is complete, and the checkpoint is acknowledged only then. The operator
+    /// must not let later changes reach the snapshot. By default: `snapshot`, done.
+    ///
+    /// # Errors
+    /// As [`Operator::snapshot`].
+    fn snapshot_async(
+        &mut self,
+        dir: &Path,
+    ) -> Result<(Option<OperatorSnapshot>, Option<SnapshotWait>), OperatorError> {
+        Ok((self.snapshot(dir)?, None))
     }
 
     /// Replaces the operator's state with the snapshot in `dir` (written by

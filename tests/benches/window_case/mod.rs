@@ -4,10 +4,12 @@
 //!
 //! A case is named `kind-function` (`tumbling-wasm`: memory state, no checkpoints) or
 //! `kind-function-backend` (`tumbling-wasm-rocksdb`, `tumbling-wasm-memory`): state on
-//! that backend, a checkpoint ([`WindowOperator::checkpoint_to`]) on the processing
-//! thread every `WEIR_BENCH_CHECKPOINT_MS` of wall clock (5,000 by default) and one
-//! more at the end of the input, before the final watermark; then the last checkpoint
-//! is restored into a fresh operator, timed, and that operator's windows fired.
+//! that backend, a checkpoint begun on the processing thread
+//! ([`WindowOperator::begin_checkpoint`]; written by the operator's snapshot thread,
+//! as in the runtime) every `WEIR_BENCH_CHECKPOINT_MS` of wall clock (5,000 by default)
+//! and one more at the end of the input, before the final watermark; then the last
+//! checkpoint is restored into a fresh operator, timed, and that operator's windows
+//! fired.
 //!
 //! Settings: `WEIR_BENCH_EVENTS` (10 M), `WEIR_BENCH_KEYS` (1,000),
 //! `WEIR_BENCH_CHECKPOINT_MS` (5,000).
@@ -27,7 +29,7 @@ use weir_host::runtime::wasm_window::WasmAggregate;
 use weir_host::state::{BackendKind, DEFAULT_MAX_KEY_GROUPS, open_backend};
 use weir_host::time::generator::{WatermarkGenerator, WatermarkUpdate};
 use weir_host::window::builtin::Builtins;
-use weir_host::window::operator::WindowOperator;
+use weir_host::window::operator::{CheckpointWait, WindowOperator};
 use weir_host::window::spec::{AssignerSpec, WindowSpec};
 use weir_host::window::{AggregateFunction, Packed, WindowFiring, WindowFnError};
 
@@ -137,6 +139,8 @@ struct Checkpoints {
     written: usize,
     last_written: usize,
     last_size: u64,
+    /// The last checkpoint, while its snapshot thread writes it.
+    in_flight: Option<CheckpointWait>,
 }
 
 impl Checkpoints {
@@ -144,24 +148,38 @@ impl Checkpoints {
         self.root.path().join(format!("chk-{number}"))
     }
 
-    /// One checkpoint, on this thread, between two batches: its duration is the stall.
+    /// One checkpoint, begun on this thread between two batches and written on the
+    /// operator's snapshot thread (as the runtime does): the stall is the time this
+    /// thread waits — for the previous checkpoint's files, if not done yet, and for
+    /// the changes to be taken.
     fn take(&mut self, operator: &mut WindowOperator, clock: &CpuClock) -> Duration {
         let dir = self.dir(self.taken + 1);
         let (started, started_cpu) = (Instant::now(), clock.now());
-        let persisted = operator.checkpoint_to(&dir).expect("checkpoint");
+        self.settle();
+        let (persisted, wait) = operator.begin_checkpoint(&dir).expect("checkpoint");
         let stall = started.elapsed();
         self.max_cpu = self.max_cpu.max(clock.now().saturating_sub(started_cpu));
         self.taken += 1;
         self.stalls.push(stall);
         self.written += persisted.written;
         self.last_written = persisted.written;
-        self.last_size = size_on_disk(&dir);
+        self.in_flight = Some(wait);
+        stall
+    }
+
+    /// Waits for the checkpoint being written, measures it and removes the one before
+    /// it.
+    fn settle(&mut self) {
+        let Some(wait) = self.in_flight.take() else {
+            return;
+        };
+        wait.wait().expect("the checkpoint is written");
+        self.last_size = size_on_disk(&self.dir(self.taken));
         if self.taken > 1 {
             // Only the last one is restored; a RocksDB checkpoint's files are hard links,
             // so removing an older one leaves the others whole.
             std::fs::remove_dir_all(self.dir(self.taken - 1)).expect("old checkpoint removed");
         }
-        stall
     }
 }
 
@@ -214,6 +232,7 @@ pub fn run(case: &str) {
         written: 0,
         last_written: 0,
         last_size: 0,
+        in_flight: None,
     });
     if let Some(checkpoints) = &checkpoints {
         let work = checkpoints.root.path().join("work");
@@ -290,6 +309,7 @@ pub fn run(case: &str) {
         weir_tests::peak_rss_mib()
     );
     if let Some(mut checkpoints) = checkpoints {
+        checkpoints.settle();
         drop(operator);
         // The restore: the last checkpoint into a fresh operator of the same spec and
         // function (built, Wasm component loaded, before the clock starts).

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::WindowOperator;
 use super::durable::WindowStateError;
-use crate::runtime::operator::{OperatorError, OperatorSnapshot};
+use crate::runtime::operator::{OperatorError, OperatorSnapshot, SnapshotWait};
 use crate::state::{BackendKind, KeyGroup, open_backend};
 
 /// Where a window operator subtask keeps its state between checkpoints.
@@ -57,6 +57,32 @@ impl WindowOperator {
         Ok(Some(OperatorSnapshot {
             backend: format!("{backend:?}").to_lowercase(),
         }))
+    }
+
+    /// [`Operator::snapshot_async`](crate::runtime::operator::Operator::snapshot_async):
+    /// the changes are taken now, written and snapshotted on a thread of their own
+    /// ([`super::snapshot_thread`]).
+    pub(super) fn snapshot_async_hook(
+        &mut self,
+        dir: &Path,
+    ) -> Result<(Option<OperatorSnapshot>, Option<SnapshotWait>), OperatorError> {
+        let (_, wait) = self
+            .begin_checkpoint(dir)
+            .map_err(|error| self.operator_error(format!("checkpoint: {error}")))?;
+        let backend = self
+            .durability
+            .as_ref()
+            .map_or(BackendKind::Memory, |durability| durability.backend);
+        let operator = self.name.clone();
+        Ok((
+            Some(OperatorSnapshot {
+                backend: format!("{backend:?}").to_lowercase(),
+            }),
+            Some(Box::new(move || {
+                wait.wait()
+                    .map_err(|error| format!("operator `{operator}`: checkpoint: {error}"))
+            })),
+        ))
     }
 
     pub(super) fn restore_hook(&mut self, dir: &Path) -> Result<(), OperatorError> {

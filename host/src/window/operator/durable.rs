@@ -3,7 +3,9 @@
 //! before a checkpoint snapshots the backend; [`WindowOperator::restore`] rebuilds the
 //! store, its timers and the operator's scalars from a restored backend.
 //!
-//! What the checkpoint runtime calls, between two messages of the operator:
+//! What the checkpoint runtime calls, between two messages of the operator (the
+//! runtime begins checkpoints that are written off the processing thread instead:
+//! [`WindowOperator::begin_checkpoint`], in `snapshot_thread`):
 //!
 //! ```text
 //! checkpoint:  op.persist()?;  op.backend_mut()?.snapshot_to(dir)?;   // = op.checkpoint_to(dir)
@@ -78,6 +80,52 @@ pub struct Persisted {
     pub deleted: usize,
 }
 
+/// A window removed from the store since the last persist: its key and window.
+pub(super) type Removed = (Option<Box<[u8]>>, Window);
+
+/// The encoded changes of one persist.
+#[derive(Debug)]
+pub(super) struct Changes {
+    deletes: Vec<Vec<u8>>,
+    puts: Vec<(Vec<u8>, Vec<u8>)>,
+    scalars: Vec<u8>,
+}
+
+impl Changes {
+    /// What the changes write.
+    pub fn persisted(&self) -> Persisted {
+        Persisted {
+            written: self.puts.len(),
+            deleted: self.deletes.len(),
+        }
+    }
+
+    /// One atomic batch: deletes, then puts, each in key order, then the scalars. A
+    /// sorted batch inserts into RocksDB's memtable along one path (its skip list
+    /// starts each insert from the previous one's position), about twice as fast as
+    /// in the store's order. Deletes first: a window removed and created again since
+    /// the last persist ends up written.
+    pub fn into_batch(self) -> (WriteBatch, Persisted) {
+        let done = self.persisted();
+        let Changes {
+            mut deletes,
+            mut puts,
+            scalars,
+        } = self;
+        deletes.sort_unstable();
+        puts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut batch = WriteBatch::with_capacity(deletes.len() + puts.len() + 1);
+        for key in deletes {
+            batch.delete(key);
+        }
+        for (key, value) in puts {
+            batch.put(key, value);
+        }
+        batch.put(scalars_key(), scalars);
+        (batch, done)
+    }
+}
+
 /// The backend side of a window operator.
 #[derive(Debug)]
 pub(super) struct Durable {
@@ -85,7 +133,10 @@ pub(super) struct Durable {
     pub state: Option<Box<OperatorState>>,
     pub max_key_groups: u16,
     changed: Vec<EntryId>,
-    removed: Vec<(Option<Box<[u8]>>, Window)>,
+    removed: Vec<Removed>,
+    /// A checkpoint being written on its own thread, which holds `state` meanwhile
+    /// (see [`super::snapshot_thread`]).
+    pub in_flight: Option<super::snapshot_thread::InFlight>,
 }
 
 impl Durable {
@@ -97,7 +148,33 @@ impl Durable {
             max_key_groups: DEFAULT_MAX_KEY_GROUPS,
             changed: Vec::new(),
             removed: Vec::new(),
+            in_flight: None,
         }
+    }
+
+    /// The changes since the last persist, taken from `store` (see
+    /// [`WindowOperator::persist`]); empty buffers to give back with
+    /// [`Durable::return_buffers`].
+    pub fn take_changes(
+        &mut self,
+        store: &mut WindowStore,
+    ) -> (Vec<EntryId>, Vec<Removed>) {
+        let mut changed = std::mem::take(&mut self.changed);
+        let mut removed = std::mem::take(&mut self.removed);
+        store.take_changes(&mut changed, &mut removed);
+        (changed, removed)
+    }
+
+    /// Keeps the buffers of [`Durable::take_changes`] (cleared) for the next persist.
+    pub fn return_buffers(
+        &mut self,
+        mut changed: Vec<EntryId>,
+        mut removed: Vec<Removed>,
+    ) {
+        changed.clear();
+        removed.clear();
+        self.changed = changed;
+        self.removed = removed;
     }
 
     pub fn key_group(&self, key: Option<&[u8]>) -> KeyGroup {
@@ -129,6 +206,7 @@ impl WindowOperator {
         &mut self,
         backend: Box<dyn StateBackend>,
     ) -> Result<(), WindowStateError> {
+        self.finish_snapshot()?;
         let state = open_state(backend).map_err(|source| self.state_error(source))?;
         self.durable.state = Some(Box::new(state));
         Ok(())
@@ -137,6 +215,8 @@ impl WindowOperator {
     /// Closes the backend (a RocksDB instance releases its working directory); the
     /// operator has no state until [`WindowOperator::set_backend`].
     pub(super) fn release_backend(&mut self) {
+        // A checkpoint still being written keeps the backend open until it is done.
+        let _ = self.finish_snapshot();
         self.durable.state = None;
     }
 
@@ -153,6 +233,7 @@ impl WindowOperator {
     /// [`WindowStateError::Lent`] if a failed call kept the state,
     /// [`WindowStateError::Pending`] if a call's writes were not settled.
     pub fn backend_mut(&mut self) -> Result<&mut dyn StateBackend, WindowStateError> {
+        self.finish_snapshot()?;
         let operator = &self.name;
         let state = self
             .durable
@@ -190,43 +271,35 @@ impl WindowOperator {
     /// When the backend fails (nothing was written, and the next call writes it all
     /// again) or the state is lent.
     pub fn persist(&mut self) -> Result<Persisted, WindowStateError> {
-        let mut changed = std::mem::take(&mut self.durable.changed);
-        let mut removed = std::mem::take(&mut self.durable.removed);
-        self.store.take_changes(&mut changed, &mut removed);
-        let result = self.write_changes(&changed, &removed);
+        self.finish_snapshot()?;
+        let (changed, mut removed) = self.durable.take_changes(&mut self.store);
+        let result = self.changes(&changed, &removed).and_then(|changes| {
+            let (batch, done) = changes.into_batch();
+            let backend = self.backend_mut()?;
+            backend.write(batch).map_err(|e| self.state_error(e))?;
+            Ok(done)
+        });
         if result.is_err() {
             self.store.requeue_changes(&changed, &mut removed);
         }
-        changed.clear();
-        removed.clear();
-        self.durable.changed = changed;
-        self.durable.removed = removed;
+        self.durable.return_buffers(changed, removed);
         result
     }
 
-    fn write_changes(
-        &mut self,
+    /// The changes that bring the backend up to date with `changed` and `removed`
+    /// entries and the scalars, encoded (not yet ordered: [`Changes::into_batch`]).
+    pub(super) fn changes(
+        &self,
         changed: &[EntryId],
-        removed: &[(Option<Box<[u8]>>, Window)],
-    ) -> Result<Persisted, WindowStateError> {
-        let mut batch = WriteBatch::with_capacity(changed.len() + removed.len() + 1);
-        let mut done = Persisted::default();
+        removed: &[Removed],
+    ) -> Result<Changes, WindowStateError> {
         let encode = |key: Option<&[u8]>, ns: Window| {
             let mut bytes = Vec::new();
             entry_key(&mut bytes, self.durable.key_group(key), key, ns).map(|()| bytes)
         };
-        // Deletes, then puts, each in key order: a sorted batch inserts into RocksDB's
-        // memtable along one path (its skip list starts each insert from the previous
-        // one's position), about twice as fast as in the store's order. Deletes first:
-        // a window removed and created again since the last persist ends up written.
         let mut deletes = Vec::with_capacity(removed.len());
         for (key, ns) in removed {
             deletes.push(encode(key.as_deref(), *ns).map_err(|e| self.state_error(e))?);
-        }
-        deletes.sort_unstable();
-        done.deleted = deletes.len();
-        for key in deletes {
-            batch.delete(key);
         }
         let mut puts = Vec::with_capacity(changed.len());
         for id in changed.iter().filter(|id| self.store.is_live(**id)) {
@@ -237,15 +310,11 @@ impl WindowOperator {
             encode_entry(&mut value, entry);
             puts.push((key, value));
         }
-        puts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        done.written = puts.len();
-        for (key, value) in puts {
-            batch.put(key, value);
-        }
-        batch.put(scalars_key(), self.scalars().encode());
-        let backend = self.backend_mut()?;
-        backend.write(batch).map_err(|e| self.state_error(e))?;
-        Ok(done)
+        Ok(Changes {
+            deletes,
+            puts,
+            scalars: self.scalars().encode(),
+        })
     }
 
     /// Replaces the operator's working set, timers and scalars by what the backend

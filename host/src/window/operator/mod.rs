@@ -45,6 +45,7 @@ mod durable_codec;
 mod fire;
 mod firing_buffer;
 mod place;
+mod snapshot_thread;
 mod sub_batch;
 mod timers;
 mod window_state;
@@ -62,6 +63,7 @@ pub use checkpoint::WindowDurability;
 pub use durable::{Persisted, WindowStateError};
 use firing_buffer::FiringBuffer;
 pub use firing_buffer::push_window_headers;
+pub use snapshot_thread::CheckpointWait;
 use sub_batch::SubBatch;
 
 /// The name of the side output that receives events later than the allowed lateness.
@@ -292,6 +294,19 @@ impl Operator for WindowOperator {
         dir: &std::path::Path,
     ) -> Result<Option<crate::runtime::operator::OperatorSnapshot>, OperatorError> {
         self.snapshot_hook(dir)
+    }
+
+    fn snapshot_async(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<
+        (
+            Option<crate::runtime::operator::OperatorSnapshot>,
+            Option<crate::runtime::operator::SnapshotWait>,
+        ),
+        OperatorError,
+    > {
+        self.snapshot_async_hook(dir)
     }
 
     fn restore(&mut self, dir: &std::path::Path) -> Result<(), OperatorError> {

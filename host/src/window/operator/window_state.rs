@@ -73,6 +73,10 @@ impl WindowOperator {
         let merging = merging(self.kind);
         let windows = &self.firing_windows[range];
         let watermark = (self.watermark > Timestamp::MIN).then_some(self.watermark);
+        // A checkpoint being written holds the state: wait for it.
+        self.durable
+            .finish_snapshot()
+            .map_err(|error| WindowFnError::fatal(format!("window state: {error}")))?;
         let mut loan = self.durable.lend(firings, windows, merging, watermark)?;
         let result = function.process_with_state(firings, ends, events, &mut loan, out);
         self.durable.settle(loan, merging, result.is_ok())?;

@@ -273,3 +273,65 @@ fn the_end_of_input_after_a_restore_fires_what_is_left() {
     assert_eq!(emitted.main.len(), 1);
     assert_eq!(emitted.main.event(0).value, b"5:1,7:2");
 }
+
+/// Law "the snapshot is the barrier's" of `operator::snapshot_thread`: a checkpoint
+/// begun after `first` steps, while the operator goes on with the rest before the
+/// snapshot is waited for, restores to the state at `first`; and going on changes
+/// nothing in the operator's own output.
+fn check_checkpoint_off_thread(
+    backend: BackendKind,
+    spec: WindowSpec,
+    steps: &[Step],
+    cuts: &[usize],
+    process: bool,
+    at: prop::sample::Index,
+) -> Result<(), TestCaseError> {
+    let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
+    let first = at.index(steps.len() + 1);
+    let straight = drive_cut(&mut fresh(process, spec), steps, cuts).map_err(|e| fail(&e))?;
+    let dir = tempfile::tempdir().map_err(|e| fail(&e))?;
+    let working = open_backend(backend, &dir.path().join("before"), None).map_err(|e| fail(&e))?;
+    let mut before = fresh(process, spec)
+        .with_backend(working)
+        .map_err(|e| fail(&e))?;
+    let head = drive_cut(&mut before, &steps[..first], cuts).map_err(|e| fail(&e))?;
+    let snapshot = dir.path().join("chk-1");
+    let (_, wait) = before.begin_checkpoint(&snapshot).map_err(|e| fail(&e))?;
+    let went_on = drive_cut(&mut before, &steps[first..], cuts).map_err(|e| fail(&e))?;
+    wait.wait().map_err(|e| fail(&e))?;
+    drop(before);
+    let restored =
+        open_backend(backend, &dir.path().join("after"), Some(&snapshot)).map_err(|e| fail(&e))?;
+    let mut after = fresh(process, spec)
+        .with_backend(restored)
+        .map_err(|e| fail(&e))?;
+    after.restore(0..128).map_err(|e| fail(&e))?;
+    let tail = drive_cut(&mut after, &steps[first..], cuts).map_err(|e| fail(&e))?;
+    prop_assert_eq!(join(head.clone(), tail), straight.clone());
+    prop_assert_eq!(join(head, went_on), straight);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_checkpoint_written_off_thread_is_the_barriers_state(
+        spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        check_checkpoint_off_thread(BackendKind::Memory, spec, &steps, &cuts, process, at)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 30, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_checkpoint_written_off_thread_is_the_barriers_state_on_rocksdb(
+        spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        check_checkpoint_off_thread(BackendKind::RocksDb, spec, &steps, &cuts, process, at)?;
+    }
+}
