@@ -204,12 +204,18 @@ fn finish_on_the_first_host(
     got
 }
 
-#[test]
-fn a_host_that_leaves_hands_its_partitions_and_state_over_exactly_once() {
+/// A broker with the input topic `a` and the output topic `b`.
+fn broker_with_topics() -> (Broker, Client) {
     let broker = Broker::start(BrokerKind::Tansu);
     let client = broker.client();
     client.create_topic("a", PARTITIONS);
     client.create_topic("b", 1);
+    (broker, client)
+}
+
+#[test]
+fn a_host_that_leaves_hands_its_partitions_and_state_over_exactly_once() {
+    let (broker, client) = broker_with_topics();
     let hosts = hosts(&broker, Input::Keyed);
     let (first, mut second) = run_two_hosts(&client, &hosts);
     let status = terminate(&mut second);
@@ -239,10 +245,7 @@ fn a_host_that_leaves_hands_its_partitions_and_state_over_exactly_once() {
 
 #[test]
 fn a_host_that_dies_is_replaced_from_its_tasks_checkpoints() {
-    let broker = Broker::start(BrokerKind::Tansu);
-    let client = broker.client();
-    client.create_topic("a", PARTITIONS);
-    client.create_topic("b", 1);
+    let (broker, client) = broker_with_topics();
     let hosts = hosts(&broker, Input::Keyed);
     let (first, mut second) = run_two_hosts(&client, &hosts);
     second.kill().expect("SIGKILL");
@@ -299,11 +302,8 @@ fn produce_spread(client: &Client, events: std::ops::Range<u64>) {
 #[test]
 fn input_not_keyed_by_partition_goes_through_a_repartition_topic() {
     const REPARTITIONED: usize = EVENTS as usize * 3 / 4;
-    let broker = Broker::start(BrokerKind::Tansu);
-    let client = broker.client();
-    client.create_topic("a", PARTITIONS);
+    let (broker, client) = broker_with_topics();
     client.create_topic("by-card", PARTITIONS);
-    client.create_topic("b", 1);
     let hosts = hosts(&broker, Input::Spread);
     produce_spread(&client, 0..EVENTS / 4);
     let first = spawn(&hosts.first, &["run", "-q", "p.toml"]);

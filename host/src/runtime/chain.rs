@@ -14,10 +14,13 @@
 //! - when the next stage is keyed, the [`KeySelector`] keys the main output before it
 //!   leaves (events without a key are dead-lettered);
 //! - checkpoint barriers are aligned over the inputs ([`BarrierAligner`]); once
-//!   aligned, the barrier is forwarded, every operator's [`Operator::snapshot`] writes
-//!   its state into the checkpoint, and the chain acknowledges to the coordinator;
-//!   after a savepoint's barrier the chain stops at `End` without calling `on_end`
-//!   (the run resumes from the savepoint instead);
+//!   aligned, the barrier is forwarded, every operator's [`Operator::snapshot_async`]
+//!   writes its state into the checkpoint (or starts writing it on a thread of its
+//!   own), and the chain acknowledges to the coordinator once every snapshot is
+//!   complete (from a thread that waits for them, when some are still being written;
+//!   a failure there fails the chain at its next message); after a savepoint's
+//!   barrier the chain stops at `End` without calling `on_end` or advancing the
+//!   watermark (the run resumes from the savepoint instead);
 //! - after an aligned barrier (and the snapshot), the plugin swaps armed at that
 //!   barrier ([`SwapBoard`]) replace their operators' instances, before any message
 //!   after the barrier is handled.

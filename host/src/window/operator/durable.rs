@@ -155,10 +155,7 @@ impl Durable {
     /// The changes since the last persist, taken from `store` (see
     /// [`WindowOperator::persist`]); empty buffers to give back with
     /// [`Durable::return_buffers`].
-    pub fn take_changes(
-        &mut self,
-        store: &mut WindowStore,
-    ) -> (Vec<EntryId>, Vec<Removed>) {
+    pub fn take_changes(&mut self, store: &mut WindowStore) -> (Vec<EntryId>, Vec<Removed>) {
         let mut changed = std::mem::take(&mut self.changed);
         let mut removed = std::mem::take(&mut self.removed);
         store.take_changes(&mut changed, &mut removed);
@@ -166,11 +163,7 @@ impl Durable {
     }
 
     /// Keeps the buffers of [`Durable::take_changes`] (cleared) for the next persist.
-    pub fn return_buffers(
-        &mut self,
-        mut changed: Vec<EntryId>,
-        mut removed: Vec<Removed>,
-    ) {
+    pub fn return_buffers(&mut self, mut changed: Vec<EntryId>, mut removed: Vec<Removed>) {
         changed.clear();
         removed.clear();
         self.changed = changed;
