@@ -282,6 +282,18 @@ fn latencies(consumer: BaseConsumer, stop: Arc<AtomicBool>, warm_up: Instant) ->
     latencies
 }
 
+/// [`latencies`] of `topic`, read from its start on a thread of its own.
+fn collect_latencies(
+    client: &Client,
+    topic: &str,
+    stop: &Arc<AtomicBool>,
+    warm_up: Instant,
+) -> std::thread::JoinHandle<Vec<u64>> {
+    let consumer = reader(client, topic, &format!("latency-{topic}"));
+    let stop = stop.clone();
+    std::thread::spawn(move || latencies(consumer, stop, warm_up))
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -330,11 +342,7 @@ fn main() {
         client.create_topic(&topic, PARTITIONS);
         let stop = Arc::new(AtomicBool::new(false));
         let warm_up = Instant::now() + Duration::from_secs(1);
-        let collector = {
-            let consumer = reader(&client, &topic, &format!("latency-{topic}"));
-            let stop = stop.clone();
-            std::thread::spawn(move || latencies(consumer, stop, warm_up))
-        };
+        let collector = collect_latencies(&client, &topic, &stop, warm_up);
         let count = (target * (seconds + 1.0)) as u64;
         let started = Instant::now();
         send(&producer(&client), &topic, 0, count, Some(target));
@@ -440,16 +448,8 @@ fn main() {
             drain(&probe, 1);
             let stop = Arc::new(AtomicBool::new(false));
             let warm_up = Instant::now() + Duration::from_secs(1);
-            let collector = {
-                let consumer = reader(&client, &output, &format!("latency-{input}"));
-                let stop = stop.clone();
-                std::thread::spawn(move || latencies(consumer, stop, warm_up))
-            };
-            let input_collector = {
-                let consumer = reader(&client, &input, &format!("latency-in-{input}"));
-                let stop = stop.clone();
-                std::thread::spawn(move || latencies(consumer, stop, warm_up))
-            };
+            let collector = collect_latencies(&client, &output, &stop, warm_up);
+            let input_collector = collect_latencies(&client, &input, &stop, warm_up);
             let count = (target * (seconds + 1.0)) as u64;
             let started = Instant::now();
             send(&producer(&client), &input, 1, count, Some(target));
