@@ -13,7 +13,8 @@
 //!   from the pipeline's start until the last result is in the output topic;
 //! - the broker's own latency at 10 K, 50 K and 100 K events/s, produced and consumed
 //!   with no pipeline;
-//! - the source alone: the preloaded topic read by a Kafka source, nothing else;
+//! - the source alone: the preloaded topic read by a Kafka source, nothing else; and
+//!   the sink alone: N events written by a Kafka sink in batches of 1,024;
 //! - end-to-end latency at 10 K, 50 K and 100 K events/s: each event carries its
 //!   send time (a header, ns); a consumer of the output topic records `received -
 //!   sent`; p50/p99/max over the run (the first second is warm-up, not counted).
@@ -386,6 +387,43 @@ fn main() {
         }
         println!(
             "source alone: {:.0} ev/s, {batches} batches",
+            events as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+
+    {
+        // The sink alone: batches of 1,024 transactions with a key and a header.
+        client.create_topic("sink-only", PARTITIONS);
+        let mut sink = runtime
+            .block_on(KafkaSink::open(&KafkaSinkSpec {
+                brokers: client.bootstrap.clone(),
+                topic: "sink-only".to_owned(),
+                properties: [("linger.ms".to_owned(), "1".to_owned())].into(),
+                ..KafkaSinkSpec::default()
+            }))
+            .expect("sink");
+        let started = Instant::now();
+        let mut id = 0;
+        while id < events {
+            let mut batch = weir_host::batch::Batch::default();
+            for _ in 0..1024.min(events - id) {
+                batch.push(
+                    Some(format!("card-{:05}", id % 10_000).as_bytes()),
+                    transaction(id).as_bytes(),
+                    0,
+                );
+                batch.push_header("sent", &now_nanos().to_le_bytes());
+                id += 1;
+            }
+            runtime
+                .block_on(weir_host::connector::Sink::write(&mut sink, &batch))
+                .expect("write");
+        }
+        runtime
+            .block_on(weir_host::connector::Sink::finish(&mut sink))
+            .expect("flush");
+        println!(
+            "sink alone: {:.0} ev/s",
             events as f64 / started.elapsed().as_secs_f64()
         );
     }
