@@ -18,9 +18,11 @@ pub mod metrics;
 pub mod models;
 pub mod name;
 pub mod registry;
+pub mod rollback;
 pub mod service;
 pub mod watcher;
 
 pub use name::PluginName;
 pub use registry::{Registry, VersionStatus};
-pub use service::{DeployError, DeployReport, Deployer, RollbackPolicy};
+pub use rollback::RollbackPolicy;
+pub use service::{DeployError, DeployReport, Deployer};
