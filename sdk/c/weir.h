@@ -232,4 +232,49 @@ static inline bool weir_error(weir_operator_types_error_t *err, weir_operator_ty
 /* A WIT string of a C string literal (for describe). */
 #define WEIR_STRING(literal) {(uint8_t *)weir_copy(literal, sizeof(literal) - 1), sizeof(literal) - 1}
 
+/* --- Window firings (the window worlds) ------------------------------------------- */
+#ifdef WEIR_OPERATOR_WINDOWS_FIRING_KIND_LATE
+
+/* One firing of a call's `window-firings` (laid out by column); pointers borrow it. */
+typedef struct {
+  bool has_key; /* none for a stream that is not keyed */
+  const uint8_t *key;
+  size_t key_len;
+  int64_t start, end; /* the window covers event times [start, end) */
+  uint8_t kind;       /* WEIR_OPERATOR_WINDOWS_FIRING_KIND_EARLY, _ON_TIME or _LATE */
+  uint32_t index;     /* how many times this window fired before */
+} weir_firing_t;
+
+/* The number of firings of `firings`. */
+static inline size_t weir_firings_len(const weir_operator_windows_window_firings_t *firings) {
+  return firings->starts.len;
+}
+
+/* Firing `i` (below weir_firings_len) of `firings`. */
+static inline weir_firing_t weir_firing_at(const weir_operator_windows_window_firings_t *firings,
+                                           size_t i) {
+  weir_firing_t firing = {0};
+  size_t key_start = i == 0 ? 0 : firings->key_ends.ptr[i - 1];
+  firing.key = firings->keys.ptr + key_start;
+  firing.key_len = firings->key_ends.ptr[i] - key_start;
+  firing.has_key = true;
+  /* `keyless` is ascending: a binary search. */
+  size_t lo = 0, hi = firings->keyless.len;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (firings->keyless.ptr[mid] < i) lo = mid + 1; else hi = mid;
+  }
+  if (lo < firings->keyless.len && firings->keyless.ptr[lo] == i) {
+    firing.has_key = false;
+    firing.key_len = 0;
+  }
+  firing.start = firings->starts.ptr[i];
+  firing.end = firings->ends.ptr[i];
+  firing.kind = firings->kinds.ptr[i];
+  firing.index = firings->indexes.ptr[i];
+  return firing;
+}
+
+#endif
+
 #endif

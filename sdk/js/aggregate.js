@@ -6,7 +6,7 @@
 // An accumulator is any value `encode` turns into bytes and `decode` reads back (JSON by
 // default); the host stores the bytes, so the instance keeps nothing between calls.
 
-import { describe, events, guarded, parseSettings, utf8Decode, utf8Encode } from "./weir.js";
+import { describe, events, firings, guarded, parseSettings, utf8Decode, utf8Encode } from "./weir.js";
 
 function* unpack(packed) {
   let start = 0;
@@ -59,12 +59,13 @@ export function exportAggregate(operator) {
           }),
         );
       }),
-    finish: (accumulators, firings) =>
+    finish: (accumulators, columns) =>
       guarded(() => {
         const accs = read(accumulators);
+        const windows = firings(columns);
         return pack(
           accs.map((acc, i) => {
-            const value = operator.finish(acc, firings[i]);
+            const value = operator.finish(acc, windows[i]);
             return typeof value === "string" ? utf8Encode(value) : value;
           }),
         );

@@ -146,6 +146,26 @@ export function* events(batch) {
   }
 }
 
+/** The window firings of a call (WIT `window-firings`, by column), one object each:
+ * { key (Uint8Array or null), start, end, kind ("early", "on-time" or "late"), index }. */
+export function firings(columns) {
+  const keyless = new Set(columns.keyless);
+  const out = [];
+  let keyStart = 0;
+  for (let i = 0; i < columns.starts.length; i++) {
+    const keyEnd = columns.keyEnds[i];
+    out.push({
+      key: keyless.has(i) ? null : columns.keys.subarray(keyStart, keyEnd),
+      start: columns.starts[i],
+      end: columns.ends[i],
+      kind: columns.kinds[i],
+      index: columns.indexes[i],
+    });
+    keyStart = keyEnd;
+  }
+  return out;
+}
+
 /** Collects events into the columns of a WIT batch. */
 class BatchBuilder {
   constructor() {

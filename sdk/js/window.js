@@ -7,7 +7,7 @@
 // dead-letters the window's events with the message.
 
 import { States } from "./state.js";
-import { Output, describe, events, guarded, parseSettings } from "./weir.js";
+import { Output, describe, events, firings, guarded, parseSettings } from "./weir.js";
 
 /** The `windowProcessor` export of a window process function. */
 export function exportWindow(operator) {
@@ -15,12 +15,12 @@ export function exportWindow(operator) {
     describe: () => describe(operator),
     init: (settings) =>
       guarded(() => operator.init && operator.init(parseSettings(settings), new States())),
-    process: (firings, eventEnds, batch) =>
+    process: (columns, eventEnds, batch) =>
       guarded(() => {
         const out = new Output();
         const all = [...events(batch)];
         let start = 0;
-        firings.forEach((firing, scope) => {
+        firings(columns).forEach((firing, scope) => {
           const end = eventEnds[scope];
           const window = {
             scope,

@@ -29,45 +29,54 @@ fn from_wit(packed: wit::PackedBytes) -> Packed {
 #[derive(Debug, Default)]
 pub struct AggregateBuffers {
     packed: Option<wit::PackedBytes>,
-    /// `firings[..n]` are the call's; the rest keep their key buffers.
-    firings: Vec<wit_windows::WindowFiring>,
+    firings: Option<wit_windows::WindowFirings>,
 }
 
-impl AggregateBuffers {
-    /// Copies `packed` into the reused WIT buffer.
-    fn fill_packed(&mut self, packed: &Packed) -> &wit::PackedBytes {
-        let buffer = self.packed.get_or_insert_with(|| wit::PackedBytes {
-            bytes: Vec::new(),
-            ends: Vec::new(),
-        });
-        buffer.bytes.clear();
-        buffer.bytes.extend_from_slice(&packed.bytes);
-        buffer.ends.clear();
-        buffer.ends.extend_from_slice(&packed.ends);
-        buffer
-    }
+/// Copies `packed` into the reused WIT buffer `buffer`.
+fn fill_packed<'a>(buffer: &'a mut Option<wit::PackedBytes>, packed: &Packed) -> &'a wit::PackedBytes {
+    let buffer = buffer.get_or_insert_with(|| wit::PackedBytes {
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    });
+    buffer.bytes.clear();
+    buffer.bytes.extend_from_slice(&packed.bytes);
+    buffer.ends.clear();
+    buffer.ends.extend_from_slice(&packed.ends);
+    buffer
+}
 
-    /// `firings` as WIT records, in the reused buffer.
-    fn firings(&mut self, firings: &[WindowFiring]) -> usize {
-        for (at, firing) in firings.iter().enumerate() {
-            match self.firings.get_mut(at) {
-                Some(wit_firing) => {
-                    match (&firing.key, &mut wit_firing.key) {
-                        (Some(key), Some(buffer)) => {
-                            buffer.clear();
-                            buffer.extend_from_slice(key);
-                        }
-                        (key, buffer) => buffer.clone_from(key),
-                    }
-                    wit_firing.start = firing.start;
-                    wit_firing.end = firing.end;
-                    wit_firing.kind = kind_to_wit(firing.kind);
-                    wit_firing.index = firing.index;
-                }
-                None => self.firings.push(firing_to_wit(firing)),
-            }
+fn empty_firings() -> wit_windows::WindowFirings {
+    wit_windows::WindowFirings {
+        keys: Vec::new(),
+        key_ends: Vec::new(),
+        keyless: Vec::new(),
+        starts: Vec::new(),
+        ends: Vec::new(),
+        kinds: Vec::new(),
+        indexes: Vec::new(),
+    }
+}
+
+/// Lays `firings` out by column in `out` (cleared first), as `wit/windows.wit` says.
+fn firings_to_wit(firings: &[WindowFiring], out: &mut wit_windows::WindowFirings) {
+    out.keys.clear();
+    out.key_ends.clear();
+    out.keyless.clear();
+    out.starts.clear();
+    out.ends.clear();
+    out.kinds.clear();
+    out.indexes.clear();
+    for (at, firing) in firings.iter().enumerate() {
+        match &firing.key {
+            Some(key) => out.keys.extend_from_slice(key),
+            None => out.keyless.push(at as u32),
         }
-        firings.len()
+        let end = u32::try_from(out.keys.len()).unwrap_or(u32::MAX);
+        out.key_ends.push(end);
+        out.starts.push(firing.start);
+        out.ends.push(firing.end);
+        out.kinds.push(kind_to_wit(firing.kind));
+        out.indexes.push(firing.index);
     }
 }
 
@@ -76,16 +85,6 @@ fn kind_to_wit(kind: FiringKind) -> wit_windows::FiringKind {
         FiringKind::Early => wit_windows::FiringKind::Early,
         FiringKind::OnTime => wit_windows::FiringKind::OnTime,
         FiringKind::Late => wit_windows::FiringKind::Late,
-    }
-}
-
-fn firing_to_wit(firing: &WindowFiring) -> wit_windows::WindowFiring {
-    wit_windows::WindowFiring {
-        key: firing.key.clone(),
-        start: firing.start,
-        end: firing.end,
-        kind: kind_to_wit(firing.kind),
-        index: firing.index,
     }
 }
 
@@ -163,7 +162,7 @@ impl PluginInstance {
             return Err(self.not_this_kind("merge"));
         };
         let exports = exports.weir_operator_aggregator();
-        let packed = buffers.fill_packed(inputs);
+        let packed = fill_packed(&mut buffers.packed, inputs);
         self.store.set_epoch_deadline(self.deadline_ticks);
         let result = exports.call_merge(&mut self.store, packed, group_ends);
         self.checked_packed(result, group_ends.len(), "accumulators from `merge`")
@@ -183,15 +182,16 @@ impl PluginInstance {
             return Err(self.not_this_kind("finish"));
         };
         let exports = exports.weir_operator_aggregator();
-        let count = buffers.firings(firings);
-        buffers.fill_packed(accumulators);
-        let (Some(packed), Some(wit_firings)) = (&buffers.packed, buffers.firings.get(..count))
-        else {
-            return Err(CallFailure::InvalidOutput("no firing buffers".into()));
-        };
+        let AggregateBuffers {
+            packed,
+            firings: columns,
+        } = buffers;
+        let packed = fill_packed(packed, accumulators);
+        let wit_firings = columns.get_or_insert_with(empty_firings);
+        firings_to_wit(firings, wit_firings);
         self.store.set_epoch_deadline(self.deadline_ticks);
         let result = exports.call_finish(&mut self.store, packed, wit_firings);
-        self.checked_packed(result, count, "results from `finish`")
+        self.checked_packed(result, firings.len(), "results from `finish`")
     }
 
     /// `window-processor.process`: the outputs of the firing windows. The events are
@@ -210,7 +210,8 @@ impl PluginInstance {
         };
         let exports = exports.weir_operator_window_processor();
         let input = wit::Batch::from(events);
-        let wit_firings: Vec<_> = firings.iter().map(firing_to_wit).collect();
+        let mut wit_firings = empty_firings();
+        firings_to_wit(firings, &mut wit_firings);
         self.store.set_epoch_deadline(self.deadline_ticks);
         let result = exports.call_process(&mut self.store, &wit_firings, event_ends, &input);
         let events = Batch::from(input);

@@ -11,7 +11,7 @@ import json
 from wit_world.imports import types
 
 from .errors import to_wit
-from .events import events
+from .events import events, firings
 from .processor import Plugin, describe
 from .settings import parse_settings
 
@@ -22,12 +22,12 @@ class Firing:
 
     __slots__ = ("key", "start", "end", "kind", "index")
 
-    def __init__(self, firing):
-        self.key = firing.key
-        self.start = firing.start
-        self.end = firing.end
-        self.kind = firing.kind.name.lower().replace("_", "-")
-        self.index = firing.index
+    def __init__(self, key, start, end, kind, index):
+        self.key = key
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.index = index
 
 
 class Aggregate(Plugin):
@@ -113,12 +113,12 @@ def export_aggregate(operator_class):
             except Exception as error:
                 raise to_wit(error)
 
-        def finish(self, accumulators, firings):
+        def finish(self, accumulators, columns):
             try:
                 accs = self._read(accumulators)
                 results = []
-                for acc, firing in zip(accs, firings):
-                    value = self.operator.finish(acc, Firing(firing))
+                for acc, firing in zip(accs, firings(columns)):
+                    value = self.operator.finish(acc, Firing(*firing))
                     results.append(value.encode() if isinstance(value, str) else value)
                 return _pack(results)
             except Exception as error:

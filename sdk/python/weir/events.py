@@ -56,6 +56,21 @@ def events(batch: types.Batch):
         value_start, key_start = value_end, key_end
 
 
+def firings(columns):
+    """The window firings of a call (WIT ``window-firings``, by column), in order, as
+    ``(key, start, end, kind, index)`` tuples: ``key`` is bytes or None, ``kind``
+    ``"early"``, ``"on-time"`` or ``"late"``."""
+    keys, key_ends = columns.keys, columns.key_ends
+    keyless = set(columns.keyless)
+    key_start = 0
+    for index, start in enumerate(columns.starts):
+        key_end = key_ends[index]
+        key = None if index in keyless else keys[key_start:key_end]
+        kind = columns.kinds[index].name.lower().replace("_", "-")
+        yield key, start, columns.ends[index], kind, columns.indexes[index]
+        key_start = key_end
+
+
 class BatchBuilder:
     """Collects events into the columns of a WIT batch."""
 

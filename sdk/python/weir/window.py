@@ -3,7 +3,7 @@ when it fires, with optional per-window state (declared in ``init``; a state cal
 takes the firing's context)."""
 
 from .errors import to_wit
-from .events import events
+from .events import events, firings
 from .output import Output
 from .processor import Plugin, describe
 from .settings import parse_settings
@@ -17,13 +17,13 @@ class WindowContext:
 
     __slots__ = ("scope", "key", "start", "end", "kind", "index")
 
-    def __init__(self, scope, firing):
+    def __init__(self, scope, key, start, end, kind, index):
         self.scope = scope
-        self.key = firing.key
-        self.start = firing.start
-        self.end = firing.end
-        self.kind = firing.kind.name.lower().replace("_", "-")
-        self.index = firing.index
+        self.key = key
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.index = index
 
     def emit_json(self, out: Output, value):
         """Emits ``value`` as JSON, keyed by the window's key at its last millisecond."""
@@ -58,13 +58,13 @@ def export_window(operator_class):
             except Exception as error:
                 raise to_wit(error)
 
-        def process(self, firings, event_ends, batch):
+        def process(self, columns, event_ends, batch):
             out = Output()
             try:
                 all_events = list(events(batch))
                 start = 0
-                for scope, (firing, end) in enumerate(zip(firings, event_ends)):
-                    window = WindowContext(scope, firing)
+                for scope, (firing, end) in enumerate(zip(firings(columns), event_ends)):
+                    window = WindowContext(scope, *firing)
                     self.operator.process(window, all_events[start:end], out)
                     start = end
             except Exception as error:

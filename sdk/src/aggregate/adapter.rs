@@ -10,7 +10,6 @@ use crate::codec::encode_postcard;
 use crate::convert::ranges;
 use crate::window::WindowInfo;
 use crate::wit::types::PackedBytes;
-use crate::wit::windows::WindowFiring;
 
 /// An [`Aggregate`] with the buffers its calls reuse (SDK-internal).
 #[doc(hidden)]
@@ -107,7 +106,7 @@ impl<A: Aggregate> Adapter<A> {
     pub(crate) fn finish(
         &mut self,
         accumulators: &PackedBytes,
-        firings: &[WindowFiring],
+        firings: &[WindowInfo<'_>],
     ) -> Result<PackedBytes, Error> {
         if accumulators.ends.len() != firings.len() {
             return Err(Error::internal(format!(
@@ -121,7 +120,7 @@ impl<A: Aggregate> Adapter<A> {
         for (range, firing) in accs.zip(firings) {
             let acc = self.decode(&accumulators.bytes[range?])?;
             self.aggregate
-                .finish(acc, &WindowInfo::from_wit(firing), &mut out.bytes)?;
+                .finish(acc, firing, &mut out.bytes)?;
             push_end(&out.bytes, &mut out.ends)?;
         }
         Ok(out)

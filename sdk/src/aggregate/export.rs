@@ -6,7 +6,8 @@ use crate::aggregate::{Adapter, Aggregate};
 use crate::convert::batch_from_wit;
 use crate::export::{plugin_info, with_instance};
 use crate::wit::types::{Batch as WitBatch, Error as WitError, PackedBytes, PluginInfo};
-use crate::wit::windows::WindowFiring;
+use crate::window::WindowInfo;
+use crate::wit::windows::WindowFirings;
 use crate::{Error, Settings};
 
 /// Exports an [`Aggregate`](crate::Aggregate) as the plugin's operator (world
@@ -96,7 +97,7 @@ macro_rules! export_aggregate {
 
                 fn finish(
                     accumulators: wit::PackedBytes,
-                    firings: ::std::vec::Vec<wit::WindowFiring>,
+                    firings: wit::WindowFirings,
                 ) -> Result<wit::PackedBytes, wit::Error> {
                     INSTANCE.with(|slot| {
                         $crate::__private::aggregate::finish(slot, accumulators, firings)
@@ -151,9 +152,9 @@ pub fn merge<A: Aggregate>(
 pub fn finish<A: Aggregate>(
     slot: &RefCell<Option<Adapter<A>>>,
     accumulators: PackedBytes,
-    firings: Vec<WindowFiring>,
+    firings: WindowFirings,
 ) -> Result<PackedBytes, WitError> {
     with_instance(slot, "finish", |adapter| {
-        adapter.finish(&accumulators, &firings)
+        adapter.finish(&accumulators, &WindowInfo::all_from_wit(&firings)?)
     })
 }

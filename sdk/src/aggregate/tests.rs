@@ -5,7 +5,7 @@ use weir_batch::Batch;
 
 use super::*;
 use crate::wit::types::PackedBytes;
-use crate::wit::windows::{FiringKind, WindowFiring};
+use crate::window::WindowInfo;
 use crate::{EventExt, Firing};
 
 /// Sums numbers; rejects anything else.
@@ -90,9 +90,9 @@ fn numbers(values: &[&str]) -> Batch {
     batch
 }
 
-fn firing(kind: FiringKind) -> WindowFiring {
-    WindowFiring {
-        key: Some(b"k".to_vec()),
+fn firing(kind: Firing) -> WindowInfo<'static> {
+    WindowInfo {
+        key: Some(b"k"),
         start: 0,
         end: 10,
         kind,
@@ -162,7 +162,7 @@ fn finish_gives_one_value_per_firing() {
     let out = adapter
         .finish(
             &accs,
-            &[firing(FiringKind::OnTime), firing(FiringKind::Late)],
+            &[firing(Firing::OnTime), firing(Firing::Late)],
         )
         .expect("finishes");
     assert_eq!(out.ends, [3, 11]);

@@ -12,7 +12,7 @@ use crate::export::{plugin_info, with_instance};
 use crate::state::{StateHost, StateRegistry, WitState};
 use crate::window::{WindowContext, WindowInfo, WindowProcessor};
 use crate::wit::types::{Batch as WitBatch, Error as WitError, Outputs, PluginInfo};
-use crate::wit::windows::WindowFiring;
+use crate::wit::windows::WindowFirings;
 use crate::{Error, Output, Settings};
 
 /// Exports a [`WindowProcessor`](crate::WindowProcessor) as the plugin's operator
@@ -75,7 +75,7 @@ macro_rules! export_window_processor {
                 }
 
                 fn process(
-                    firings: ::std::vec::Vec<wit::WindowFiring>,
+                    firings: wit::WindowFirings,
                     event_ends: ::std::vec::Vec<u32>,
                     events: wit::Batch,
                 ) -> Result<wit::Outputs, wit::Error> {
@@ -110,13 +110,14 @@ pub fn init<P: WindowProcessor>(
 #[doc(hidden)]
 pub fn process<P: WindowProcessor>(
     slot: &RefCell<Option<P>>,
-    firings: Vec<WindowFiring>,
+    firings: WindowFirings,
     event_ends: Vec<u32>,
     events: WitBatch,
 ) -> Result<Outputs, WitError> {
     with_instance(slot, "process", |processor| {
         let batch = batch_from_wit(events);
-        run_process(processor, &firings, &event_ends, &batch, &WitState).map(outputs_into_wit)
+        let windows = WindowInfo::all_from_wit(&firings)?;
+        run_process(processor, &windows, &event_ends, &batch, &WitState).map(outputs_into_wit)
     })
 }
 
@@ -130,7 +131,7 @@ pub(crate) fn init_with<P: WindowProcessor>(
 /// Firing `i` gets `events[event_ends[i-1]..event_ends[i]]` and scope `i`.
 pub(crate) fn run_process<P: WindowProcessor>(
     processor: &mut P,
-    firings: &[WindowFiring],
+    firings: &[WindowInfo<'_>],
     event_ends: &[u32],
     batch: &Batch,
     state: &dyn StateHost,
@@ -147,9 +148,8 @@ pub(crate) fn run_process<P: WindowProcessor>(
     let mut out = Output::default();
     let groups = ranges(event_ends, events.len(), "event ends");
     for ((scope, firing), group) in (0u32..).zip(firings).zip(groups) {
-        let window = WindowInfo::from_wit(firing);
         let mut ctx = WindowContext::new(state, scope);
-        processor.process(&window, &events[group?], &mut ctx, &mut out)?;
+        processor.process(firing, &events[group?], &mut ctx, &mut out)?;
     }
     Ok(out)
 }

@@ -3,7 +3,9 @@
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::event::Timestamp;
-use crate::wit::windows::{FiringKind, WindowFiring};
+use crate::Error;
+use crate::convert::ranges;
+use crate::wit::windows::{FiringKind, WindowFirings};
 
 /// Why a window fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,14 +89,50 @@ pub struct WindowInfo<'a> {
 }
 
 impl<'a> WindowInfo<'a> {
-    pub(crate) fn from_wit(firing: &'a WindowFiring) -> Self {
-        WindowInfo {
-            key: firing.key.as_deref(),
-            start: firing.start,
-            end: firing.end,
-            kind: firing.kind.into(),
-            index: firing.index,
+    /// The firings of a call, one by one, from their columns (`wit/windows.wit`).
+    ///
+    /// # Errors
+    /// When the columns break the layout the host guarantees.
+    pub(crate) fn all_from_wit(firings: &'a WindowFirings) -> Result<Vec<Self>, Error> {
+        let count = firings.starts.len();
+        let lengths = [
+            firings.key_ends.len(),
+            firings.ends.len(),
+            firings.kinds.len(),
+            firings.indexes.len(),
+        ];
+        if lengths.iter().any(|len| *len != count) {
+            return Err(Error::internal(format!(
+                "malformed window firings: {count} starts, but (key ends, ends, kinds, \
+                 indexes) = {lengths:?}"
+            )));
         }
+        let mut keyless = firings.keyless.iter().peekable();
+        let keys = ranges(&firings.key_ends, firings.keys.len(), "window firing keys");
+        let mut infos = Vec::with_capacity(count);
+        for (at, range) in keys.enumerate() {
+            let range = range?;
+            let key = match keyless.peek() {
+                Some(&&index) if index as usize == at => {
+                    keyless.next();
+                    None
+                }
+                _ => Some(&firings.keys[range]),
+            };
+            infos.push(WindowInfo {
+                key,
+                start: firings.starts[at],
+                end: firings.ends[at],
+                kind: firings.kinds[at].into(),
+                index: firings.indexes[at],
+            });
+        }
+        if let Some(index) = keyless.next() {
+            return Err(Error::internal(format!(
+                "malformed window firings: keyless {index} is out of order or past {count}"
+            )));
+        }
+        Ok(infos)
     }
 
     /// The window's last millisecond, `end - 1`: the timestamp of its results.
@@ -205,24 +243,73 @@ mod tests {
 
     use super::*;
 
+    fn columns(keys: &[Option<&[u8]>]) -> WindowFirings {
+        let mut firings = WindowFirings {
+            keys: Vec::new(),
+            key_ends: Vec::new(),
+            keyless: Vec::new(),
+            starts: Vec::new(),
+            ends: Vec::new(),
+            kinds: Vec::new(),
+            indexes: Vec::new(),
+        };
+        for (at, key) in (0u32..).zip(keys) {
+            match key {
+                Some(key) => firings.keys.extend_from_slice(key),
+                None => firings.keyless.push(at),
+            }
+            firings.key_ends.push(firings.keys.len() as u32);
+            firings.starts.push(-10 * i64::from(at));
+            firings.ends.push(i64::MIN);
+            firings.kinds.push(FiringKind::Late);
+            firings.indexes.push(at + 3);
+        }
+        firings
+    }
+
     #[test]
     fn converts_from_wit_and_serialises_without_key() {
-        let firing = WindowFiring {
-            key: None,
-            start: -10,
-            end: i64::MIN,
-            kind: FiringKind::Late,
-            index: 3,
+        let firings = columns(&[None]);
+        let windows = WindowInfo::all_from_wit(&firings).expect("well formed");
+        let [window] = windows[..] else {
+            panic!("one firing, got {windows:?}");
         };
-        let window = WindowInfo::from_wit(&firing);
         assert_eq!(window.kind, Firing::Late);
         assert_eq!(window.last_millisecond(), i64::MIN, "saturates");
         let json = serde_json::to_value(window).expect("serialises");
         assert_eq!(
             json,
-            serde_json::json!({"key": null, "window_start": -10, "window_end": i64::MIN,
+            serde_json::json!({"key": null, "window_start": 0, "window_end": i64::MIN,
                                "firing": "late", "firing_index": 3})
         );
+    }
+
+    #[test]
+    fn columns_give_each_firing_its_key_window_and_index() {
+        let firings = columns(&[Some(b"a"), None, Some(b""), Some(b"bc")]);
+        let windows = WindowInfo::all_from_wit(&firings).expect("well formed");
+        let keys: Vec<_> = windows.iter().map(|w| w.key).collect();
+        assert_eq!(keys, [Some(&b"a"[..]), None, Some(&b""[..]), Some(&b"bc"[..])]);
+        let starts: Vec<_> = windows.iter().map(|w| (w.start, w.index)).collect();
+        assert_eq!(starts, [(0, 3), (-10, 4), (-20, 5), (-30, 6)]);
+    }
+
+    #[test]
+    fn malformed_columns_are_refused() {
+        let mut short = columns(&[Some(b"a"), Some(b"b")]);
+        short.kinds.pop();
+        let mut past_the_end = columns(&[Some(b"a")]);
+        past_the_end.key_ends[0] = 5;
+        let mut stray_keyless = columns(&[Some(b"a")]);
+        stray_keyless.keyless.push(7);
+        for (what, firings) in [
+            ("a short column", short),
+            ("a key past the bytes", past_the_end),
+            ("a keyless index past the firings", stray_keyless),
+        ] {
+            let error = WindowInfo::all_from_wit(&firings).expect_err(what);
+            assert!(error.to_string().contains("malformed"), "{what}: {error}");
+        }
     }
 
     proptest::proptest! {

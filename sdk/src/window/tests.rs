@@ -6,7 +6,6 @@ use super::export::{init_with, run_process};
 use super::*;
 use crate::ValueState;
 use crate::state::memory::MemoryState;
-use crate::wit::windows::{FiringKind, WindowFiring};
 
 /// An emitted event's key, value and timestamp.
 type Row<'a> = (Option<&'a [u8]>, &'a [u8], i64);
@@ -40,12 +39,12 @@ impl WindowProcessor for Join {
     }
 }
 
-fn firing(key: &[u8], start: i64) -> WindowFiring {
-    WindowFiring {
-        key: Some(key.to_vec()),
+fn firing(key: &[u8], start: i64) -> WindowInfo<'_> {
+    WindowInfo {
+        key: Some(key),
         start,
         end: start + 10,
-        kind: FiringKind::OnTime,
+        kind: Firing::OnTime,
         index: 0,
     }
 }

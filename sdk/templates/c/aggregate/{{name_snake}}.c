@@ -94,21 +94,21 @@ bool exports_weir_operator_aggregator_merge(weir_operator_types_packed_bytes_t *
 
 bool exports_weir_operator_aggregator_finish(
     weir_operator_types_packed_bytes_t *accumulators,
-    exports_weir_operator_aggregator_list_window_firing_t *firings,
+    exports_weir_operator_aggregator_window_firings_t *firings,
     weir_operator_types_packed_bytes_t *ret, weir_operator_types_error_t *err) {
   (void)err;
   weir_packed_builder_t out = {0};
   weir_buf_t json = {0};
-  for (size_t i = 0; i < accumulators->ends.len && i < firings->len; i++) {
+  for (size_t i = 0; i < accumulators->ends.len && i < weir_firings_len(firings); i++) {
     acc_t acc = read_acc(accumulators, i);
-    const weir_operator_windows_window_firing_t *firing = &firings->ptr[i];
+    weir_firing_t firing = weir_firing_at(firings, i);
     json.len = 0;
     weir_buf_str(&json, "{\"key\":");
-    weir_json_write_string(&json, firing->key.val.ptr, firing->key.is_some ? firing->key.val.len : 0);
+    weir_json_write_string(&json, firing.key, firing.key_len);
     weir_buf_str(&json, ",\"start\":");
-    weir_json_write_i64(&json, firing->start);
+    weir_json_write_i64(&json, firing.start);
     weir_buf_str(&json, ",\"end\":");
-    weir_json_write_i64(&json, firing->end);
+    weir_json_write_i64(&json, firing.end);
     weir_buf_str(&json, ",\"count\":");
     weir_json_write_i64(&json, acc.count);
     weir_buf_str(&json, ",\"sum\":");
@@ -118,7 +118,7 @@ bool exports_weir_operator_aggregator_finish(
   }
   free(json.ptr);
   weir_operator_types_packed_bytes_free(accumulators);
-  exports_weir_operator_aggregator_list_window_firing_free(firings);
+  exports_weir_operator_aggregator_window_firings_free(firings);
   *ret = out.packed;
   return true;
 }

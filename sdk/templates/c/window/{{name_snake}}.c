@@ -21,7 +21,7 @@ bool exports_weir_operator_window_processor_init(window_process_string_t *settin
 }
 
 bool exports_weir_operator_window_processor_process(
-    exports_weir_operator_window_processor_list_window_firing_t *firings,
+    exports_weir_operator_window_processor_window_firings_t *firings,
     window_process_list_u32_t *event_ends, weir_operator_types_batch_t *events,
     weir_operator_types_outputs_t *ret, weir_operator_types_error_t *err) {
   (void)err;
@@ -29,16 +29,16 @@ bool exports_weir_operator_window_processor_process(
   weir_output_init(&out);
   weir_buf_t json = {0};
   uint32_t start = 0;
-  for (size_t i = 0; i < firings->len && i < event_ends->len; i++) {
-    const weir_operator_windows_window_firing_t *firing = &firings->ptr[i];
+  for (size_t i = 0; i < weir_firings_len(firings) && i < event_ends->len; i++) {
+    weir_firing_t firing = weir_firing_at(firings, i);
     uint32_t end = event_ends->ptr[i];
     json.len = 0;
     weir_buf_str(&json, "{\"key\":");
-    weir_json_write_string(&json, firing->key.val.ptr, firing->key.is_some ? firing->key.val.len : 0);
+    weir_json_write_string(&json, firing.key, firing.key_len);
     weir_buf_str(&json, ",\"start\":");
-    weir_json_write_i64(&json, firing->start);
+    weir_json_write_i64(&json, firing.start);
     weir_buf_str(&json, ",\"end\":");
-    weir_json_write_i64(&json, firing->end);
+    weir_json_write_i64(&json, firing.end);
     weir_buf_str(&json, ",\"events\":");
     weir_json_write_i64(&json, (int64_t)(end - start));
     /* The window's events are in timestamp order: the first and the last. */
@@ -49,13 +49,13 @@ bool exports_weir_operator_window_processor_process(
     if (end > start) weir_json_write_i64(&json, events->timestamps.ptr[end - 1]);
     else weir_buf_str(&json, "null");
     weir_buf_str(&json, "}");
-    weir_output_emit_new_to(&out, NULL, firing->key.is_some, firing->key.val.ptr,
-                            firing->key.val.len, json.ptr, json.len, firing->end - 1);
+    weir_output_emit_new_to(&out, NULL, firing.has_key, firing.key, firing.key_len, json.ptr,
+                            json.len, firing.end - 1);
     start = end;
   }
   free(json.ptr);
   weir_output_finish(&out, ret);
-  exports_weir_operator_window_processor_list_window_firing_free(firings);
+  exports_weir_operator_window_processor_window_firings_free(firings);
   window_process_list_u32_free(event_ends);
   weir_operator_types_batch_free(events);
   return true;
