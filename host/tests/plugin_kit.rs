@@ -16,18 +16,33 @@ use weir_host::harness::project::ProjectKind;
 use weir_host::harness::{Harness, HarnessConfig, InputEvent};
 
 /// A language with templates in `sdk/templates/<name>/`, and the programs its build
-/// needs: without them the language is skipped (and the test fails when `CI` is set,
-/// since `scripts/install-deps` installs them there).
+/// needs — on `PATH`, or a path in the workspace (`.tools/…`): without them the
+/// language is skipped (and the test fails when `CI` is set, since
+/// `scripts/install-deps` installs them there).
 struct Lang {
     name: &'static str,
     tools: &'static [&'static str],
 }
 
 /// The languages under test: add one line per language.
-const LANGS: &[Lang] = &[Lang {
-    name: "rust",
-    tools: &["cargo"],
-}];
+const LANGS: &[Lang] = &[
+    Lang {
+        name: "rust",
+        tools: &["cargo"],
+    },
+    Lang {
+        name: "python",
+        tools: &[".tools/venv/bin/componentize-py"],
+    },
+    Lang {
+        name: "js",
+        tools: &[".tools/node/node_modules/.bin/jco"],
+    },
+    Lang {
+        name: "c",
+        tools: &[".tools/venv/bin/python"],
+    },
+];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,7 +51,11 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn on_path(tool: &str) -> bool {
+/// Whether `tool` (a program name, or a path in the workspace) is there.
+fn installed(tool: &str) -> bool {
+    if tool.contains('/') {
+        return workspace().join(tool).is_file();
+    }
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
@@ -80,7 +99,7 @@ fn every_template_builds_and_passes_its_test_case() {
     let templates = sdk.join("templates");
     let mut tested = 0;
     for lang in LANGS {
-        if let Some(missing) = lang.tools.iter().find(|tool| !on_path(tool)) {
+        if let Some(missing) = lang.tools.iter().find(|tool| !installed(tool)) {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "{}: `{missing}` is not installed (scripts/install-deps installs it)",
@@ -118,6 +137,9 @@ fn every_template_builds_and_passes_its_test_case() {
         }
     }
     assert!(tested >= 4, "the four Rust templates at least");
+    if std::env::var_os("CI").is_some() {
+        assert_eq!(tested, 16, "every kind in every language, in CI");
+    }
     version_swap_keeps_state(&dir.path().join("kit-rust-keyed"));
 }
 

@@ -4,9 +4,11 @@
 //!
 //! Every file of the template is copied, with these placeholders replaced in file
 //! contents and names: `{{name}}` (as given, e.g. `fraud-score`), `{{name_snake}}`
-//! (`fraud_score`), `{{wit_dir}}` (the absolute path of the project's `wit/` copy) and
+//! (`fraud_score`), `{{wit_dir}}` (the absolute path of the project's `wit/` copy),
 //! `{{weir_sdk}}` (a Cargo dependency on weir-sdk, as a TOML inline table: a path to
-//! the SDK sources, see [`SdkSource`]).
+//! the SDK sources, see [`SdkSource`]) and `{{weir_home}}` (the Weir checkout around
+//! those sources, whose `sdk/<lang>/` layers and `.tools/` the Python, JavaScript and C
+//! builds use; the project's folder when the SDK comes from git).
 
 use std::path::{Path, PathBuf};
 
@@ -157,6 +159,7 @@ pub fn create(new: &NewProject) -> Result<PathBuf, HarnessError> {
         ("{{name_snake}}", new.name.replace('-', "_")),
         ("{{wit_dir}}", wit_dir.display().to_string()),
         ("{{weir_sdk}}", new.sdk.to_toml()),
+        ("{{weir_home}}", weir_home(&new.sdk, &dir).display().to_string()),
     ];
     let fill = |text: &str| {
         replacements
@@ -175,6 +178,14 @@ pub fn create(new: &NewProject) -> Result<PathBuf, HarnessError> {
         std::fs::write(&target, contents).map_err(|error| io(&target, error))?;
     }
     Ok(dir)
+}
+
+/// The Weir checkout the SDK sources are in (see the module docs).
+fn weir_home(sdk: &SdkSource, project: &Path) -> PathBuf {
+    match sdk {
+        SdkSource::Path(sdk) => sdk.parent().unwrap_or(sdk).to_path_buf(),
+        SdkSource::Git(_) => project.to_path_buf(),
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds build/{{name_snake}}.wasm (window-aggregate) with componentize-py and Weir's
-# SDK layer, from a Weir checkout: $WEIR_HOME (default: the folder above the WIT files
-# `weir new` used), where scripts/install-lang-tools installed the tools.
+# SDK layer, from a Weir checkout: $WEIR_HOME (default: the checkout the `weir`
+# that made this project was built from), where scripts/install-lang-tools installed the tools.
 set -eu
-WEIR_HOME="${WEIR_HOME:-{{wit_dir}}/..}"
+WEIR_HOME="${WEIR_HOME:-{{weir_home}}}"
 sh "$WEIR_HOME/sdk/python/build-component.sh" window-aggregate build/{{name_snake}}.wasm
 echo "built build/{{name_snake}}.wasm"
