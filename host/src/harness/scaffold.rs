@@ -159,7 +159,10 @@ pub fn create(new: &NewProject) -> Result<PathBuf, HarnessError> {
         ("{{name_snake}}", new.name.replace('-', "_")),
         ("{{wit_dir}}", wit_dir.display().to_string()),
         ("{{weir_sdk}}", new.sdk.to_toml()),
-        ("{{weir_home}}", weir_home(&new.sdk, &dir).display().to_string()),
+        (
+            "{{weir_home}}",
+            weir_home(&new.sdk, &dir).display().to_string(),
+        ),
     ];
     let fill = |text: &str| {
         replacements

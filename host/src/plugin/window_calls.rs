@@ -33,7 +33,10 @@ pub struct AggregateBuffers {
 }
 
 /// Copies `packed` into the reused WIT buffer `buffer`.
-fn fill_packed<'a>(buffer: &'a mut Option<wit::PackedBytes>, packed: &Packed) -> &'a wit::PackedBytes {
+fn fill_packed<'a>(
+    buffer: &'a mut Option<wit::PackedBytes>,
+    packed: &Packed,
+) -> &'a wit::PackedBytes {
     let buffer = buffer.get_or_insert_with(|| wit::PackedBytes {
         bytes: Vec::new(),
         ends: Vec::new(),

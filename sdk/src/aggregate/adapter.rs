@@ -119,8 +119,7 @@ impl<A: Aggregate> Adapter<A> {
         let accs = ranges(&accumulators.ends, accumulators.bytes.len(), "accumulators");
         for (range, firing) in accs.zip(firings) {
             let acc = self.decode(&accumulators.bytes[range?])?;
-            self.aggregate
-                .finish(acc, firing, &mut out.bytes)?;
+            self.aggregate.finish(acc, firing, &mut out.bytes)?;
             push_end(&out.bytes, &mut out.ends)?;
         }
         Ok(out)

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use crate::aggregate::{Adapter, Aggregate};
 use crate::convert::batch_from_wit;
 use crate::export::{plugin_info, with_instance};
-use crate::wit::types::{Batch as WitBatch, Error as WitError, PackedBytes, PluginInfo};
 use crate::window::WindowInfo;
+use crate::wit::types::{Batch as WitBatch, Error as WitError, PackedBytes, PluginInfo};
 use crate::wit::windows::WindowFirings;
 use crate::{Error, Settings};
 

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use weir_batch::Batch;
 
 use super::*;
-use crate::wit::types::PackedBytes;
 use crate::window::WindowInfo;
+use crate::wit::types::PackedBytes;
 use crate::{EventExt, Firing};
 
 /// Sums numbers; rejects anything else.
@@ -160,10 +160,7 @@ fn finish_gives_one_value_per_firing() {
     let mut adapter = Adapter::new(Sum);
     let accs = packed(&[Some(Acc { n: 2, sum: 3 }), None]);
     let out = adapter
-        .finish(
-            &accs,
-            &[firing(Firing::OnTime), firing(Firing::Late)],
-        )
+        .finish(&accs, &[firing(Firing::OnTime), firing(Firing::Late)])
         .expect("finishes");
     assert_eq!(out.ends, [3, 11]);
     assert_eq!(out.bytes, b"3/2late 0/0");

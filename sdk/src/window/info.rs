@@ -2,9 +2,9 @@
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::event::Timestamp;
 use crate::Error;
 use crate::convert::ranges;
+use crate::event::Timestamp;
 use crate::wit::windows::{FiringKind, WindowFirings};
 
 /// Why a window fires.
@@ -289,7 +289,10 @@ mod tests {
         let firings = columns(&[Some(b"a"), None, Some(b""), Some(b"bc")]);
         let windows = WindowInfo::all_from_wit(&firings).expect("well formed");
         let keys: Vec<_> = windows.iter().map(|w| w.key).collect();
-        assert_eq!(keys, [Some(&b"a"[..]), None, Some(&b""[..]), Some(&b"bc"[..])]);
+        assert_eq!(
+            keys,
+            [Some(&b"a"[..]), None, Some(&b""[..]), Some(&b"bc"[..])]
+        );
         let starts: Vec<_> = windows.iter().map(|w| (w.start, w.index)).collect();
         assert_eq!(starts, [(0, 3), (-10, 4), (-20, 5), (-30, 6)]);
     }

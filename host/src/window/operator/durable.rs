@@ -83,12 +83,36 @@ pub struct Persisted {
 /// A window removed from the store since the last persist: its key and window.
 pub(super) type Removed = (Option<Box<[u8]>>, Window);
 
-/// The encoded changes of one persist.
+/// The changes of one persist: the puts encoded, the deletes still as windows (their
+/// keys are encoded with the batch, which a checkpoint does off the processing thread).
 #[derive(Debug)]
 pub(super) struct Changes {
-    deletes: Vec<Vec<u8>>,
-    puts: Vec<(Vec<u8>, Vec<u8>)>,
+    puts: Puts,
+    removed: Vec<Removed>,
+    max_key_groups: u16,
     scalars: Vec<u8>,
+}
+
+/// Encoded entries, back to back in one buffer (one allocation for all, not two per
+/// entry): put `i` is key `bytes[ends[2i-1]..ends[2i]]`, value
+/// `bytes[ends[2i]..ends[2i+1]]`.
+#[derive(Debug, Default)]
+pub(super) struct Puts {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Puts {
+    fn len(&self) -> usize {
+        self.ends.len() / 2
+    }
+
+    /// Put `i`'s key and value.
+    fn get(&self, i: usize) -> (&[u8], &[u8]) {
+        let start = if i == 0 { 0 } else { self.ends[2 * i - 1] };
+        let (key_end, value_end) = (self.ends[2 * i], self.ends[2 * i + 1]);
+        (&self.bytes[start..key_end], &self.bytes[key_end..value_end])
+    }
 }
 
 impl Changes {
@@ -96,7 +120,7 @@ impl Changes {
     pub fn persisted(&self) -> Persisted {
         Persisted {
             written: self.puts.len(),
-            deleted: self.deletes.len(),
+            deleted: self.removed.len(),
         }
     }
 
@@ -105,15 +129,26 @@ impl Changes {
     /// starts each insert from the previous one's position), about twice as fast as
     /// in the store's order. Deletes first: a window removed and created again since
     /// the last persist ends up written.
-    pub fn into_batch(self) -> (WriteBatch, Persisted) {
-        let done = self.persisted();
-        let Changes {
-            mut deletes,
-            mut puts,
-            scalars,
-        } = self;
+    ///
+    /// # Errors
+    /// A removed window whose key cannot be encoded (it was, when it was written).
+    pub fn to_batch(&self) -> Result<(WriteBatch, Persisted), StateError> {
+        let mut deletes = Vec::with_capacity(self.removed.len());
+        for (key, ns) in &self.removed {
+            let key = key.as_deref();
+            let mut bytes = Vec::new();
+            entry_key(
+                &mut bytes,
+                key_group_of(key.unwrap_or_default(), self.max_key_groups),
+                key,
+                *ns,
+            )?;
+            deletes.push(bytes);
+        }
         deletes.sort_unstable();
-        puts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut puts: Vec<(&[u8], &[u8])> =
+            (0..self.puts.len()).map(|i| self.puts.get(i)).collect();
+        puts.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut batch = WriteBatch::with_capacity(deletes.len() + puts.len() + 1);
         for key in deletes {
             batch.delete(key);
@@ -121,8 +156,14 @@ impl Changes {
         for (key, value) in puts {
             batch.put(key, value);
         }
-        batch.put(scalars_key(), scalars);
-        (batch, done)
+        batch.put(scalars_key(), self.scalars.clone());
+        Ok((batch, self.persisted()))
+    }
+
+    /// The removed windows, for [`WindowStore::requeue_changes`] when the changes
+    /// could not be written.
+    pub fn into_removed(self) -> Vec<Removed> {
+        self.removed
     }
 }
 
@@ -265,13 +306,24 @@ impl WindowOperator {
     /// again) or the state is lent.
     pub fn persist(&mut self) -> Result<Persisted, WindowStateError> {
         self.finish_snapshot()?;
-        let (changed, mut removed) = self.durable.take_changes(&mut self.store);
-        let result = self.changes(&changed, &removed).and_then(|changes| {
-            let (batch, done) = changes.into_batch();
-            let backend = self.backend_mut()?;
-            backend.write(batch).map_err(|e| self.state_error(e))?;
-            Ok(done)
-        });
+        let (changed, removed) = self.durable.take_changes(&mut self.store);
+        let changes = match self.changes(&changed, removed) {
+            Ok(changes) => changes,
+            Err((error, mut removed)) => {
+                self.store.requeue_changes(&changed, &mut removed);
+                self.durable.return_buffers(changed, removed);
+                return Err(error);
+            }
+        };
+        let result = changes
+            .to_batch()
+            .map_err(|e| self.state_error(e))
+            .and_then(|(batch, done)| {
+                let backend = self.backend_mut()?;
+                backend.write(batch).map_err(|e| self.state_error(e))?;
+                Ok(done)
+            });
+        let mut removed = changes.into_removed();
         if result.is_err() {
             self.store.requeue_changes(&changed, &mut removed);
         }
@@ -280,32 +332,30 @@ impl WindowOperator {
     }
 
     /// The changes that bring the backend up to date with `changed` and `removed`
-    /// entries and the scalars, encoded (not yet ordered: [`Changes::into_batch`]).
+    /// entries and the scalars: the changed entries encoded (not yet ordered: see
+    /// [`Changes::to_batch`]). On an error, `removed` comes back with it.
     pub(super) fn changes(
         &self,
         changed: &[EntryId],
-        removed: &[Removed],
-    ) -> Result<Changes, WindowStateError> {
-        let encode = |key: Option<&[u8]>, ns: Window| {
-            let mut bytes = Vec::new();
-            entry_key(&mut bytes, self.durable.key_group(key), key, ns).map(|()| bytes)
-        };
-        let mut deletes = Vec::with_capacity(removed.len());
-        for (key, ns) in removed {
-            deletes.push(encode(key.as_deref(), *ns).map_err(|e| self.state_error(e))?);
-        }
-        let mut puts = Vec::with_capacity(changed.len());
+        removed: Vec<Removed>,
+    ) -> Result<Changes, (WindowStateError, Vec<Removed>)> {
+        let mut puts = Puts::default();
         for id in changed.iter().filter(|id| self.store.is_live(**id)) {
             let entry = self.store.entry(*id);
-            let key =
-                encode(self.store.key(entry.key), entry.ns).map_err(|e| self.state_error(e))?;
-            let mut value = Vec::new();
-            encode_entry(&mut value, entry);
-            puts.push((key, value));
+            let key = self.store.key(entry.key);
+            if let Err(error) =
+                entry_key(&mut puts.bytes, self.durable.key_group(key), key, entry.ns)
+            {
+                return Err((self.state_error(error), removed));
+            }
+            puts.ends.push(puts.bytes.len());
+            encode_entry(&mut puts.bytes, entry);
+            puts.ends.push(puts.bytes.len());
         }
         Ok(Changes {
-            deletes,
             puts,
+            removed,
+            max_key_groups: self.durable.max_key_groups,
             scalars: self.scalars().encode(),
         })
     }

@@ -1,5 +1,6 @@
 //! Checkpoints written off the processing thread, as Flink's asynchronous snapshots:
-//! at the barrier the operator only takes its changes from the store and encodes them;
+//! at the barrier the operator only takes its changes from the store and encodes the
+//! changed entries (the removed ones are encoded on the thread);
 //! its state — the backend — then moves to a thread of its own, which orders the
 //! changes into one batch, writes it and snapshots the backend into the checkpoint
 //! directory, while the operator goes on with the next events on its heap working set.
@@ -80,16 +81,17 @@ impl WindowOperator {
                 operator: self.name.clone(),
             });
         }
-        let (changed, mut removed) = self.durable.take_changes(&mut self.store);
-        let changes = match self.changes(&changed, &removed) {
+        let (changed, removed) = self.durable.take_changes(&mut self.store);
+        let changes = match self.changes(&changed, removed) {
             Ok(changes) => changes,
-            Err(error) => {
+            Err((error, mut removed)) => {
                 self.store.requeue_changes(&changed, &mut removed);
                 self.durable.return_buffers(changed, removed);
                 return Err(error);
             }
         };
-        self.durable.return_buffers(changed, removed);
+        // The removed windows travel with the changes: their buffer is not reused.
+        self.durable.return_buffers(changed, Vec::new());
         let persisted = changes.persisted();
         let Some(mut state) = self.durable.state.take() else {
             unreachable!("checked above");
@@ -100,11 +102,11 @@ impl WindowOperator {
         let thread = std::thread::Builder::new()
             .name("weir-snapshot".into())
             .spawn(move || {
-                let (batch, _) = changes.into_batch();
                 let result = match state.backend_mut() {
-                    Some(backend) => backend
-                        .write(batch)
-                        .and_then(|()| backend.snapshot_to(&dir)),
+                    Some(backend) => changes.to_batch().and_then(|(batch, _)| {
+                        backend.write(batch)?;
+                        backend.snapshot_to(&dir)
+                    }),
                     None => unreachable!("checked before the state moved here"),
                 };
                 let _ = report.send(result.as_ref().map(|_| ()).map_err(ToString::to_string));
