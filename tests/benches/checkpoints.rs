@@ -9,8 +9,9 @@
 //! Each case prints events/s (wall clock, and by the thread's CPU time; both include
 //! the checkpoints), checkpoints taken, the longest and the median (lower middle)
 //! stall (how long processing waits for a checkpoint: taking and encoding the
-//! changes, and the previous checkpoint if its thread is not done), the longest by the
-//! thread's CPU time (the rest of a stall is waiting, for the disk or the core), the last
+//! changes; a checkpoint is not begun before the previous one's files are complete,
+//! as in the runtime), the longest by the thread's CPU time (the rest of a stall is
+//! waiting for the core, on a shared machine), the last
 //! checkpoint's size on disk (its files, each inode once), entries written by it and
 //! by all of them, the time to restore the last checkpoint into a fresh operator (open
 //! the backend from the snapshot, `with_backend`, `restore`), the results the restored

@@ -6,8 +6,10 @@
 //! `kind-function-backend` (`tumbling-wasm-rocksdb`, `tumbling-wasm-memory`): state on
 //! that backend, a checkpoint begun on the processing thread
 //! ([`WindowOperator::begin_checkpoint`]; written by the operator's snapshot thread,
-//! as in the runtime) every `WEIR_BENCH_CHECKPOINT_MS` of wall clock (5,000 by default)
-//! and one more at the end of the input, before the final watermark; then the last
+//! as in the runtime) every `WEIR_BENCH_CHECKPOINT_MS` of wall clock (5,000 by default;
+//! later if the previous one is still being written, as the runtime's coordinator
+//! triggers one checkpoint at a time) and one more at the end of the input, before
+//! the final watermark; then the last
 //! checkpoint is restored into a fresh operator, timed, and that operator's windows
 //! fired.
 //!
@@ -150,12 +152,12 @@ impl Checkpoints {
 
     /// One checkpoint, begun on this thread between two batches and written on the
     /// operator's snapshot thread (as the runtime does): the stall is the time this
-    /// thread waits — for the previous checkpoint's files, if not done yet, and for
-    /// the changes to be taken.
+    /// thread spends taking and encoding the changes. The previous checkpoint is
+    /// complete (see [`Checkpoints::due`]).
     fn take(&mut self, operator: &mut WindowOperator, clock: &CpuClock) -> Duration {
+        self.settle();
         let dir = self.dir(self.taken + 1);
         let (started, started_cpu) = (Instant::now(), clock.now());
-        self.settle();
         let (persisted, wait) = operator.begin_checkpoint(&dir).expect("checkpoint");
         let stall = started.elapsed();
         self.max_cpu = self.max_cpu.max(clock.now().saturating_sub(started_cpu));
@@ -167,13 +169,39 @@ impl Checkpoints {
         stall
     }
 
-    /// Waits for the checkpoint being written, measures it and removes the one before
-    /// it.
+    /// Whether the next checkpoint is due: its interval has passed since the last one
+    /// began and the last one is complete. As the runtime's coordinator, which
+    /// triggers checkpoint `n + 1` only once `n` completed, the next one waits for the
+    /// previous one's files, never the processing.
+    fn due(&mut self, since_last: Duration) -> bool {
+        if since_last < self.every {
+            return false;
+        }
+        match &self.in_flight {
+            None => true,
+            Some(wait) => match wait.try_wait() {
+                None => false,
+                Some(outcome) => {
+                    outcome.expect("the checkpoint is written");
+                    self.in_flight = None;
+                    self.measure_last();
+                    true
+                }
+            },
+        }
+    }
+
+    /// Waits for the checkpoint being written, if any, and measures it.
     fn settle(&mut self) {
         let Some(wait) = self.in_flight.take() else {
             return;
         };
         wait.wait().expect("the checkpoint is written");
+        self.measure_last();
+    }
+
+    /// Measures the last checkpoint, complete, and removes the one before it.
+    fn measure_last(&mut self) {
         self.last_size = size_on_disk(&self.dir(self.taken));
         if self.taken > 1 {
             // Only the last one is restored; a RocksDB checkpoint's files are hard links,
@@ -276,7 +304,7 @@ pub fn run(case: &str) {
                 .expect("watermark");
         }
         if let Some(checkpoints) = &mut checkpoints
-            && last_checkpoint.elapsed() >= checkpoints.every
+            && checkpoints.due(last_checkpoint.elapsed())
         {
             checkpoints.take(&mut operator, &clock);
             last_checkpoint = Instant::now();
@@ -291,6 +319,11 @@ pub fn run(case: &str) {
             out.dead_letters.first()
         );
         out.named.clear();
+    }
+    if let Some(checkpoints) = &mut checkpoints {
+        // The input is over: the last checkpoint waits for the one before it (not
+        // counted: nothing is left to process), as the coordinator would.
+        checkpoints.settle();
     }
     let (started, started_cpu) = (Instant::now(), clock.now());
     if let Some(checkpoints) = &mut checkpoints {

@@ -52,6 +52,18 @@ impl CheckpointWait {
             .recv()
             .unwrap_or_else(|_| Err("the snapshot thread stopped without a result".into()))
     }
+
+    /// The checkpoint's outcome if its files are complete, without blocking: `None`
+    /// while its thread is still writing. An outcome is given once.
+    pub fn try_wait(&self) -> Option<Result<(), String>> {
+        match self.done.try_recv() {
+            Ok(outcome) => Some(outcome),
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Some(Err("the snapshot thread stopped without a result".into()))
+            }
+        }
+    }
 }
 
 impl WindowOperator {
