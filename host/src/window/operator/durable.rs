@@ -306,15 +306,7 @@ impl WindowOperator {
     /// again) or the state is lent.
     pub fn persist(&mut self) -> Result<Persisted, WindowStateError> {
         self.finish_snapshot()?;
-        let (changed, removed) = self.durable.take_changes(&mut self.store);
-        let changes = match self.changes(&changed, removed) {
-            Ok(changes) => changes,
-            Err((error, mut removed)) => {
-                self.store.requeue_changes(&changed, &mut removed);
-                self.durable.return_buffers(changed, removed);
-                return Err(error);
-            }
-        };
+        let (changes, changed) = self.take_encoded_changes()?;
         let result = changes
             .to_batch()
             .map_err(|e| self.state_error(e))
@@ -329,6 +321,24 @@ impl WindowOperator {
         }
         self.durable.return_buffers(changed, removed);
         result
+    }
+
+    /// Takes the changes since the last persist from the store and encodes them (see
+    /// [`WindowOperator::changes`]); on an error they stay queued for the next persist.
+    /// With them, the changed ids: their buffer goes back (or is requeued) with
+    /// [`Durable::return_buffers`].
+    pub(super) fn take_encoded_changes(
+        &mut self,
+    ) -> Result<(Changes, Vec<EntryId>), WindowStateError> {
+        let (changed, removed) = self.durable.take_changes(&mut self.store);
+        match self.changes(&changed, removed) {
+            Ok(changes) => Ok((changes, changed)),
+            Err((error, mut removed)) => {
+                self.store.requeue_changes(&changed, &mut removed);
+                self.durable.return_buffers(changed, removed);
+                Err(error)
+            }
+        }
     }
 
     /// The changes that bring the backend up to date with `changed` and `removed`

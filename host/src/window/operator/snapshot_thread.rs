@@ -93,15 +93,7 @@ impl WindowOperator {
                 operator: self.name.clone(),
             });
         }
-        let (changed, removed) = self.durable.take_changes(&mut self.store);
-        let changes = match self.changes(&changed, removed) {
-            Ok(changes) => changes,
-            Err((error, mut removed)) => {
-                self.store.requeue_changes(&changed, &mut removed);
-                self.durable.return_buffers(changed, removed);
-                return Err(error);
-            }
-        };
+        let (changes, changed) = self.take_encoded_changes()?;
         // The removed windows travel with the changes: their buffer is not reused.
         self.durable.return_buffers(changed, Vec::new());
         let persisted = changes.persisted();
