@@ -75,10 +75,11 @@ fn kill(mut child: Child) {
 }
 
 #[test]
-#[ignore = "open: once in about a dozen runs the *clean* run (never killed) lacks the \
-            first two windows of every key (its first transaction) for read_committed \
-            readers, while the killed run's output is complete; run with --ignored and \
-            WEIR_CRASH_SEED=1796530362179270717 to investigate"]
+#[ignore = "open: in about one run in twenty-five, one run's first results with data \
+            (the first windows of every key) are missing for read_committed readers \
+            while a later restore found their checkpoint's commit marker; suspected: \
+            noida-db applying `send_offsets_to_transaction` before the commit, so a kill \
+            between the two leaves the marker without the records. Run with --ignored"]
 fn exactly_once_output_survives_sigkill() {
     const EVENTS: u64 = 12_000;
     const KILLS: usize = 12;
