@@ -243,15 +243,22 @@ impl KafkaSource {
         let mut slots: Vec<Option<Ready>> = Vec::new();
         slots.resize_with(self.partitions.len(), || None);
         let mut taken = 0;
+        // One stream for the whole read: each `recv` would register a waker and drop
+        // it again, two locks per message.
+        let consumer = self.consumer.clone();
+        let mut stream = consumer.stream();
         while taken < max_events.max(1) {
-            let received = if taken == 0 {
-                self.consumer.recv().await
+            let next = if taken == 0 {
+                next_message(&mut stream).await
             } else {
-                // What is already fetched, without waiting (`recv` is cancel safe).
-                match poll_once(self.consumer.recv()) {
-                    Some(received) => received,
+                // What is already fetched, without waiting.
+                match poll_once(next_message(&mut stream)) {
+                    Some(next) => next,
                     None => break,
                 }
+            };
+            let Some(received) = next else {
+                break;
             };
             let message = match received {
                 Ok(message) => message,
@@ -348,6 +355,13 @@ impl KafkaSource {
             }
         }
     }
+}
+
+/// The next item of a message stream.
+fn next_message<S: futures_core::Stream + Unpin>(
+    stream: &mut S,
+) -> impl Future<Output = Option<S::Item>> + '_ {
+    std::future::poll_fn(move |context| std::pin::Pin::new(&mut *stream).poll_next(context))
 }
 
 /// Polls `future` once: its output if it is ready, without waiting or a timer.
