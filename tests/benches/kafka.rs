@@ -4,11 +4,17 @@
 //!
 //! Run: `cargo bench -p weir-tests --bench kafka`
 //! (`WEIR_BENCH_EVENTS=200000` for a quicker run; default 1 M events for throughput,
-//! `WEIR_BENCH_SECONDS=5` per latency rate).
+//! `WEIR_BENCH_SECONDS=5` per latency rate; `WEIR_BENCH_LINGER_MS` and
+//! `WEIR_BENCH_FETCH_WAIT_MS`, 5 by default, set the pipeline's sink `linger.ms` and
+//! source `fetch.wait.max.ms`).
 //!
 //! Printed:
 //! - the broker's own rates with the same client library (librdkafka): produce N
 //!   ~120-byte JSON transactions as fast as possible, then consume them;
+//! - the broker's relay rate: those records copied to another topic by a plain
+//!   librdkafka consumer and producer (no Weir), timed until the last copy is read
+//!   back — the ceiling for a Kafka → Kafka pipeline on this broker and machine, and
+//!   what "vs relay" compares the pipeline's throughput with;
 //! - sustained throughput: N events preloaded into a 4-partition topic, the time
 //!   from the pipeline's start until the last result is in the output topic;
 //! - the broker's own latency at 10 K, 50 K and 100 K events/s, produced and consumed
@@ -139,6 +145,44 @@ fn reader(client: &Client, topic: &str, group: &str) -> BaseConsumer {
     consumer
 }
 
+/// The broker's own relay rate: `count` records of `input` copied to `output` by plain
+/// librdkafka clients (a consumer and a producer on a thread of their own, no Weir),
+/// timed until the last copy is read back from `output` — what a pipeline that adds
+/// nothing would reach on this broker and this machine.
+fn relay(client: &Client, input: &str, output: &str, count: u64) -> f64 {
+    client.create_topic(output, PARTITIONS);
+    let counter = reader(client, output, &format!("count-{output}"));
+    let consumer = reader(client, input, &format!("relay-{output}"));
+    let producer = producer(client);
+    let output_topic = output.to_owned();
+    let copier = std::thread::spawn(move || {
+        let mut copied = 0;
+        while copied < count {
+            let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let mut record = BaseRecord::to(&output_topic)
+                .partition(message.partition())
+                .payload(message.payload().unwrap_or_default());
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            if let Some(headers) = message.headers() {
+                record = record.headers(headers.detach());
+            }
+            while let Err((_, back)) = producer.send(record) {
+                record = back;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            copied += 1;
+        }
+        producer.flush(Duration::from_secs(60)).expect("flush");
+    });
+    let elapsed = drain(&counter, count);
+    copier.join().expect("relay thread");
+    count as f64 / elapsed.as_secs_f64()
+}
+
 /// Reads `count` records; the time it took.
 fn drain(consumer: &BaseConsumer, count: u64) -> Duration {
     let started = Instant::now();
@@ -189,6 +233,25 @@ fn map_operator(implementation: Implementation, loader: &PluginLoader) -> Operat
     }
 }
 
+/// The fetch settings of the pipeline's source (as of the readers): at least 64 KiB,
+/// or whatever came within `WEIR_BENCH_FETCH_WAIT_MS` (5 ms by default).
+fn fast_fetch() -> std::collections::BTreeMap<String, String> {
+    [
+        (
+            "fetch.wait.max.ms".to_owned(),
+            pipeline_setting("WEIR_BENCH_FETCH_WAIT_MS"),
+        ),
+        ("fetch.min.bytes".to_owned(), "65536".to_owned()),
+    ]
+    .into()
+}
+
+/// A client setting of the pipeline (not of the load generator or the readers), in ms:
+/// the variable's value, 5 by default.
+fn pipeline_setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| "5".to_owned())
+}
+
 /// Starts Kafka `input` → map → Kafka `output` in the background.
 fn start_pipeline(
     runtime: &tokio::runtime::Runtime,
@@ -199,17 +262,12 @@ fn start_pipeline(
     output: &str,
     dead_letters: &std::path::Path,
 ) -> Running {
-    let fast_fetch = [
-        ("fetch.wait.max.ms".to_owned(), "5".to_owned()),
-        ("fetch.min.bytes".to_owned(), "65536".to_owned()),
-    ]
-    .into();
     let source = runtime
         .block_on(KafkaSource::open(&KafkaSourceSpec {
             brokers: client.bootstrap.clone(),
             topics: vec![input.to_owned()],
             group_id: format!("bench-{input}"),
-            properties: fast_fetch,
+            properties: fast_fetch(),
             ..KafkaSourceSpec::default()
         }))
         .expect("source");
@@ -217,7 +275,11 @@ fn start_pipeline(
         .block_on(KafkaSink::open(&KafkaSinkSpec {
             brokers: client.bootstrap.clone(),
             topic: output.to_owned(),
-            properties: [("linger.ms".to_owned(), "5".to_owned())].into(),
+            properties: [(
+                "linger.ms".to_owned(),
+                pipeline_setting("WEIR_BENCH_LINGER_MS"),
+            )]
+            .into(),
             ..KafkaSinkSpec::default()
         }))
         .expect("sink");
@@ -345,6 +407,10 @@ fn main() {
     println!(
         "broker alone: produce {produce:>10.0} ev/s, consume {consume:>10.0} ev/s ({events} events)"
     );
+    let relayed = relay(&client, "load", "relay", events);
+    println!(
+        "broker relay (plain clients, load -> relay, no Weir): {relayed:>10.0} ev/s ({events} events)"
+    );
 
     // The broker's own latency at the same rates: produced, then consumed, no pipeline.
     for target in [10_000.0, 50_000.0, 100_000.0] {
@@ -375,7 +441,7 @@ fn main() {
                 brokers: client.bootstrap.clone(),
                 topics: vec!["load".to_owned()],
                 group_id: "source-only".into(),
-                properties: [("fetch.wait.max.ms".to_owned(), "5".to_owned())].into(),
+                properties: fast_fetch(),
                 ..KafkaSourceSpec::default()
             }))
             .expect("source");
@@ -442,7 +508,7 @@ fn main() {
         "{:<8} {:>12} {:>8} | {:>10} {:>10} {:>10} {:>10} | {:>8} {:>8}",
         "map",
         "events/s",
-        "vs broker",
+        "vs relay",
         "rate ev/s",
         "p50 ms",
         "p99 ms",
@@ -469,10 +535,7 @@ fn main() {
         running.stop();
         let rate = events as f64 / elapsed.as_secs_f64();
         let _ = started;
-        println!(
-            "{name:<8} {rate:>12.0} {:>8.2}x |",
-            rate / produce.min(consume)
-        );
+        println!("{name:<8} {rate:>12.0} {:>8.2}x |", rate / relayed);
 
         // Latency at fixed rates, on a topic of its own.
         for target in [10_000.0, 50_000.0, 100_000.0] {
