@@ -233,8 +233,8 @@ fn map_operator(implementation: Implementation, loader: &PluginLoader) -> Operat
     }
 }
 
-/// The fetch settings of the pipeline's source (as of the readers): at least 64 KiB,
-/// or whatever came within `WEIR_BENCH_FETCH_WAIT_MS` (5 ms by default).
+/// The fetch settings of the pipeline's source: at least 64 KiB, or whatever came
+/// within `WEIR_BENCH_FETCH_WAIT_MS` (5 ms by default, the readers' setting).
 fn fast_fetch() -> std::collections::BTreeMap<String, String> {
     [
         (
