@@ -196,7 +196,14 @@ impl Client {
         config
     }
 
-    /// Creates `topic` with `partitions` partitions.
+    /// Creates `topic` with `partitions` partitions, kept without a time limit
+    /// (`retention.ms = -1`).
+    ///
+    /// The tests' event times are fixed instants in 2023, and sinks write an event's
+    /// time as its record's timestamp: under a broker's default retention (7 days,
+    /// measured on record timestamps) those records are already expired, and noida-db
+    /// deletes them within seconds of their arrival, as Kafka does once their segment
+    /// rolls.
     ///
     /// # Panics
     /// When the broker refuses.
@@ -209,14 +216,15 @@ impl Client {
                 .enable_all()
                 .build()
                 .expect("runtime");
-            runtime.block_on(admin.create_topics(
-                &[NewTopic::new(
-                    &topic,
-                    partitions,
-                    TopicReplication::Fixed(1),
-                )],
-                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-            ))
+            runtime.block_on(
+                admin.create_topics(
+                    &[
+                        NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))
+                            .set("retention.ms", "-1"),
+                    ],
+                    &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+                ),
+            )
         })
         .join()
         .expect("admin thread");
