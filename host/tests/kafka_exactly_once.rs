@@ -22,7 +22,11 @@ use std::time::Duration;
 
 use broker::{Broker, BrokerKind, TestRecord};
 use checkpoint_support::{crash_seed, host_log, spawn};
-use kafka_windows::{PARTITIONS, closing_records, event, expected_windows, missing, read_results};
+use kafka_windows::{
+    PARTITIONS, T0, closing_records, event, expected_windows, missing, read_results,
+};
+use weir_host::batch::Batch;
+use weir_host::connector::kafka::retention::RetentionCheck;
 
 fn pipeline(brokers: &str, name: &str, output: &str) -> String {
     format!(
@@ -208,4 +212,35 @@ fn a_broker_restart_mid_run_is_waited_out() {
     );
     let got: BTreeMap<_, _> = got.into_iter().collect();
     assert_eq!(got, expected);
+}
+
+/// A sink reads its topic's time retention: a topic under the broker's default (7 days
+/// on record timestamps) expires output over 2023's event time, and the sink says so;
+/// a topic kept without a limit does not.
+#[test]
+fn a_sink_knows_when_its_topic_expires_old_records() {
+    let broker = Broker::start(BrokerKind::Noida);
+    let client = broker.client();
+    client.create_topic_with("dated", 1, &[]);
+    client.create_topic("kept", 1);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let read = |topic: &str| {
+        runtime.block_on(RetentionCheck::read(
+            &broker.bootstrap(),
+            &BTreeMap::new(),
+            topic,
+            topic,
+        ))
+    };
+    let mut dated = read("dated");
+    assert_eq!(dated.retention_ms(), Some(7 * 24 * 3_600_000));
+    let mut old = Batch::default();
+    old.push(None, b"{}", T0);
+    assert!(dated.check(&old), "2023's records are past 7 days");
+    let mut kept = read("kept");
+    assert_eq!(kept.retention_ms(), None);
+    assert!(!kept.check(&old));
 }

@@ -208,23 +208,35 @@ impl Client {
     /// # Panics
     /// When the broker refuses.
     pub fn create_topic(&self, topic: &str, partitions: i32) {
+        self.create_topic_with(topic, partitions, &[("retention.ms", "-1")]);
+    }
+
+    /// Creates `topic` with `partitions` partitions and these topic `settings` (the
+    /// broker's defaults for the others).
+    ///
+    /// # Panics
+    /// When the broker refuses.
+    pub fn create_topic_with(&self, topic: &str, partitions: i32, settings: &[(&str, &str)]) {
         let admin: AdminClient<DefaultClientContext> =
             self.config().create().expect("admin client");
         let topic = topic.to_owned();
+        let settings: Vec<(String, String)> = settings
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         let results = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
-            runtime.block_on(
-                admin.create_topics(
-                    &[
-                        NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))
-                            .set("retention.ms", "-1"),
-                    ],
-                    &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-                ),
-            )
+            let new_topic = settings.iter().fold(
+                NewTopic::new(&topic, partitions, TopicReplication::Fixed(1)),
+                |new_topic, (name, value)| new_topic.set(name, value),
+            );
+            runtime.block_on(admin.create_topics(
+                &[new_topic],
+                &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+            ))
         })
         .join()
         .expect("admin thread");

@@ -11,12 +11,14 @@
 //!   committed when the checkpoint completes; see [`commit_marker`] for restore);
 //! - [`dead_letter`]: dead letters as JSON records of a topic;
 //! - [`group`]: this host's member of the consumer group, for scale-out;
-//! - [`commit_marker`]: which checkpoint an exactly-once sink committed last.
+//! - [`commit_marker`]: which checkpoint an exactly-once sink committed last;
+//! - [`retention`]: a warning when a sink writes records its topic's retention expires.
 
 pub mod commit_marker;
 pub mod dead_letter;
 pub mod group;
 mod producer;
+pub mod retention;
 pub mod sink;
 pub mod source;
 

@@ -12,6 +12,9 @@
 //!   its open transaction. Readers with `isolation.level=read_committed` see each
 //!   result once.
 //!
+//! Records older than the topic's time retention are written, with one warning (see
+//! [`super::retention`]).
+//!
 //! Laws: a transaction commits only after its checkpoint's `_metadata` exists
 //! (transaction `n` is committed either on the completion of `n`, or on barrier
 //! `n+1`, which the coordinator triggers only after `n` completed — one checkpoint
@@ -26,6 +29,7 @@ use weir_batch::Batch;
 
 use super::commit_marker::{marker, marker_consumer};
 use super::producer::{Producer, Record, headers};
+use super::retention::RetentionCheck;
 use super::{CLIENT_TIMEOUT, client_config, kafka_error};
 use crate::connector::{ConnectorError, Sink};
 
@@ -64,6 +68,7 @@ pub struct KafkaSink {
     topic: String,
     producer: Producer,
     transactions: Option<Transactions>,
+    retention: RetentionCheck,
 }
 
 impl std::fmt::Debug for KafkaSink {
@@ -113,10 +118,13 @@ impl KafkaSink {
         } else {
             None
         };
+        let retention =
+            RetentionCheck::read(&spec.brokers, &spec.properties, &spec.topic, &describe).await;
         Ok(KafkaSink {
             topic: spec.topic.clone(),
             producer,
             transactions,
+            retention,
         })
     }
 
@@ -183,6 +191,7 @@ impl Sink for KafkaSink {
     }
 
     async fn write(&mut self, batch: &Batch) -> Result<(), ConnectorError> {
+        self.retention.check(batch);
         if let Some(transactions) = &mut self.transactions
             && transactions.pending.is_some()
         {
