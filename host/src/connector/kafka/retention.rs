@@ -15,13 +15,14 @@
 //! `retention.ms`, as tansu does for defaults) gets no check.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use weir_batch::Batch;
 
 use super::client_config;
+use crate::connector::file::now_ms;
 
 /// How long the sink waits for the topic's settings before it goes on without the
 /// check.
@@ -131,14 +132,6 @@ async fn describe_topic(
         }
     }
     Ok(settings)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

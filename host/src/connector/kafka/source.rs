@@ -19,17 +19,18 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
-use weir_batch::{Batch, Timestamp};
+use weir_batch::Batch;
 
 use super::group::{GroupMember, TopicPartition};
 use super::{CLIENT_TIMEOUT, client_config, default_property, kafka_error};
 use crate::connector::decode::check_json;
+use crate::connector::file::now_ms;
 use crate::connector::{CommitPosition, ConnectorError, Source, SourcePosition};
 use crate::runtime::dead_letter::DeadLetter;
 use crate::time::extract::{FieldTimestamps, TimestampSpec, timestamp_of_text};
@@ -372,14 +373,6 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
         std::task::Poll::Ready(output) => Some(output),
         std::task::Poll::Pending => None,
     }
-}
-
-fn now_ms() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 /// Every partition of the source's topics (split `i` is entry `i`), and each topic's
