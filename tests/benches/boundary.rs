@@ -4,7 +4,7 @@
 //! on two workloads: 16-byte compact records (the pure boundary tax) and ~100-byte
 //! JSON transactions (parse, and parse + re-serialise).
 //!
-//! Run: `cargo bench -p weir-tests --bench boundary`
+//! Run: `cargo bench --workspace --bench boundary`
 //! (`WEIR_BENCH_EVENTS=1000000` for a quicker run; default 10 M events per case,
 //! a tenth of that with batches of 1; `WEIR_BENCH_ONLY=compact-1024,json-64` for
 //! some cases only).

@@ -2,7 +2,7 @@
 //! `bench-filter` plugin called with a batch of one 16-byte event, many times, on
 //! engines that differ from Weir's own configuration in one setting each.
 //!
-//! Run: `cargo bench -p weir-tests --bench call_overhead`
+//! Run: `cargo bench --workspace --bench call_overhead`
 //!
 //! Weir's choices (see `host/src/plugin/engine.rs`): epoch interruption on (deadlines),
 //! Cranelift at `speed`, signal-based bounds checks, no component-model concurrency

@@ -17,7 +17,7 @@
 //! the backend from the snapshot, `with_backend`, `restore`), the results the restored
 //! operator fires, peak RSS, and its events/s (CPU) over the memory variant's.
 //!
-//! Run: `cargo bench -p weir-tests --bench checkpoints`
+//! Run: `cargo bench --workspace --bench checkpoints`
 //! (`WEIR_BENCH_EVENTS=2000000`, `WEIR_BENCH_KEYS=1000000`,
 //! `WEIR_BENCH_ONLY=tumbling-wasm-rocksdb,tumbling-wasm-memory`).
 

@@ -12,7 +12,7 @@
 //! and events lost or repeated. The native baseline is the same pipeline with the tag
 //! appended by native Rust and no swaps.
 //!
-//! Run: `cargo bench -p weir-tests --bench hot_swap`
+//! Run: `cargo bench --workspace --bench hot_swap`
 //! (`WEIR_BENCH_SWAPS=20` for a quicker run; default 100).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};

@@ -2,7 +2,7 @@
 //! Kafka → map → Kafka, with the map as a Wasm plugin (`bench-map`) and as native
 //! Rust over the same code (`plugins/bench-logic`), in the same run.
 //!
-//! Run: `cargo bench -p weir-tests --bench kafka`
+//! Run: `cargo bench --workspace --bench kafka`
 //! (`WEIR_BENCH_EVENTS=200000` for a quicker run; default 1 M events for throughput,
 //! `WEIR_BENCH_SECONDS=5` per latency rate; `WEIR_BENCH_LINGER_MS` and
 //! `WEIR_BENCH_FETCH_WAIT_MS`, 5 by default, set the pipeline's sink `linger.ms` and

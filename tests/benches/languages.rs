@@ -2,7 +2,7 @@
 //! and C (see `tests/tests/languages.rs`, which checks that they agree), each called
 //! with batches of 1024 JSON payments through the host's engine.
 //!
-//! Run: `scripts/build-lang-plugins && cargo bench -p weir-tests --bench languages`
+//! Run: `scripts/build-lang-plugins && cargo bench --workspace --bench languages`
 //! (`WEIR_BENCH_EVENTS=100000` for a quicker run; default 300,000 events per language).
 //!
 //! Printed per language: component size; the first load (compile with Cranelift, cache

@@ -13,7 +13,7 @@
 //!   1,024; against `weir_sdk::learn` called natively on the same rows with the model
 //!   in a local variable. Goal: ≥ 2 M samples/s on one core.
 //!
-//! Run: `cargo bench -p weir-tests --bench models` (`WEIR_BENCH_EVENTS=200000` for a
+//! Run: `cargo bench --workspace --bench models` (`WEIR_BENCH_EVENTS=200000` for a
 //! quicker run; default 2 M events per case; `WEIR_BENCH_CASE=onnx` or `learner` for one
 //! case, e.g. under `perf` with `WEIR_WASM_PERF_MAP=1`).
 

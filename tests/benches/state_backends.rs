@@ -9,7 +9,7 @@
 //!   rebuilt), then one read checked;
 //! - peak RSS (VmHWM): each backend runs in a process of its own.
 //!
-//! Run: `cargo bench -p weir-tests --bench state_backends`
+//! Run: `cargo bench --workspace --bench state_backends`
 //! (`WEIR_BENCH_KEYS=100000` for a quicker run).
 
 use std::path::Path;

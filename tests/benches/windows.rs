@@ -18,7 +18,7 @@
 //! machine is shared: the CPU figure leaves out the time other processes hold the
 //! core); the Wasm/native ratios use the CPU figures.
 //!
-//! Run: `cargo bench -p weir-tests --bench windows`
+//! Run: `cargo bench --workspace --bench windows`
 //! (`WEIR_BENCH_EVENTS=1000000` for a quicker run; `WEIR_BENCH_ONLY=tumbling-wasm,...`;
 //! `WEIR_BENCH_KEYS=1000000` for other keys). The case runner is `window_case`,
 //! shared with the checkpoint benchmark.
