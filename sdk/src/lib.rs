@@ -249,6 +249,8 @@ pub use processor::{
     Filter, FilterProcessor, FlatMap, FlatMapProcessor, Map, MapProcessor, Processor, Settings,
 };
 pub use state::{Declare, ListState, MapState, StateHandle, StateRegistry, StateScope, ValueState};
+/// Fast integer-to-text for results written by hand (the host writes with it too).
+pub use weir_batch::decimal;
 pub use window::{Firing, WindowContext, WindowInfo, WindowProcessor};
 
 /// Logging into the host's log (tagged with the operator's name).

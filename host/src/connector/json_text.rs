@@ -2,6 +2,8 @@
 //! allocate per event (the generator, CSV rows, envelopes).
 
 use base64::Engine as _;
+/// Integers in decimal: the routines the guest SDK writes results with too.
+pub(crate) use weir_batch::decimal::{write_i64, write_u64, write_u64_padded};
 
 /// Writes `"name":"text"` when `bytes` are UTF-8, else `"name_base64":"..."`: the
 /// convention of dead letters, so that no byte is lost either way.
@@ -54,30 +56,4 @@ pub(crate) fn write_json_string(out: &mut Vec<u8>, text: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
-}
-
-/// Writes `value` in decimal.
-pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) {
-    write_u64_padded(out, value, 1);
-}
-
-/// Writes `value` in decimal with at least `width` digits (zero-padded, up to 20).
-pub(crate) fn write_u64_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut start = digits.len();
-    while value > 0 {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
-    start = start.min(digits.len().saturating_sub(width.max(1)));
-    out.extend_from_slice(&digits[start..]);
-}
-
-/// Writes `value` in decimal.
-pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) {
-    if value < 0 {
-        out.push(b'-');
-    }
-    write_u64(out, value.unsigned_abs());
 }

@@ -27,7 +27,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use weir_sdk::{Aggregate, Error, Event, EventExt, JsonPath, Settings, WindowInfo};
+use weir_sdk::{Aggregate, Error, Event, EventExt, JsonPath, Settings, WindowInfo, decimal};
 
 /// Length of a compact record.
 const COMPACT_LEN: usize = 16;
@@ -77,18 +77,26 @@ struct Number(f64);
 impl Number {
     /// Appends the number as serde_json writes it (see the `Serialize` impl).
     fn write_json(self, out: &mut Vec<u8>) -> Result<(), Error> {
+        if let Some(whole) = self.whole() {
+            decimal::write_i64(out, whole);
+            return Ok(());
+        }
         serde_json::to_writer(out, &self)
             .map_err(|error| Error::internal(format!("number does not serialise: {error}")))
+    }
+
+    /// The number as an integer, when it is one that an `f64` holds exactly.
+    fn whole(self) -> Option<i64> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        (self.0.fract() == 0.0 && self.0.abs() < EXACT).then_some(self.0 as i64)
     }
 }
 
 impl Serialize for Number {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-        if self.0.fract() == 0.0 && self.0.abs() < EXACT {
-            serializer.serialize_i64(self.0 as i64)
-        } else {
-            serializer.serialize_f64(self.0)
+        match self.whole() {
+            Some(whole) => serializer.serialize_i64(whole),
+            None => serializer.serialize_f64(self.0),
         }
     }
 }
@@ -181,8 +189,7 @@ impl Aggregate for RollingStats {
         out.push(b'{');
         window.write_json_fields(out);
         out.extend_from_slice(b",\"count\":");
-        serde_json::to_writer(&mut *out, &acc.count)
-            .map_err(|error| Error::internal(format!("count does not serialise: {error}")))?;
+        decimal::write_u64(out, acc.count);
         out.extend_from_slice(b",\"sum\":");
         Number(acc.sum).write_json(out)?;
         for (name, value) in [

@@ -85,6 +85,9 @@ impl std::fmt::Display for HeaderName {
     }
 }
 
+// Every decimal integer fits inline (see `HeaderValue::decimal`).
+const _: () = assert!(HeaderValue::INLINE >= crate::decimal::MAX_LEN);
+
 /// A header's value: inline up to [`HeaderValue::INLINE`] bytes (decimal numbers,
 /// short ids), on the heap beyond.
 #[derive(Clone)]
@@ -108,6 +111,21 @@ impl HeaderValue {
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len).min(Self::INLINE)],
             Repr::Heap(heap) => heap,
         }
+    }
+
+    /// `value` in decimal text, written straight into the inline bytes (the window
+    /// bounds and firing index of every window result).
+    pub fn decimal(value: i64) -> Self {
+        let mut text = [0; crate::decimal::MAX_LEN];
+        let len = crate::decimal::format_i64(value, &mut text).len();
+        let mut bytes = [0; Self::INLINE];
+        // A fixed-size copy: the text is right-aligned in `text`.
+        bytes[..crate::decimal::MAX_LEN].copy_from_slice(&text);
+        bytes.copy_within(crate::decimal::MAX_LEN - len..crate::decimal::MAX_LEN, 0);
+        HeaderValue(Repr::Inline {
+            len: len as u8,
+            bytes,
+        })
     }
 
     /// The value as an owned `Vec` (allocates when it was inline).
@@ -203,6 +221,12 @@ mod tests {
                 value.len() <= HeaderValue::INLINE
             );
             proptest::prop_assert_eq!(from_vec.into_vec(), value);
+        }
+
+        #[test]
+        fn decimal_values_read_as_rust_prints_them(value in proptest::prelude::any::<i64>()) {
+            let (header, text) = (HeaderValue::decimal(value), value.to_string());
+            proptest::prop_assert_eq!(header.as_slice(), text.as_bytes());
         }
     }
 

@@ -18,6 +18,7 @@
 //! assert!(batch.validate().is_ok());
 //! ```
 
+pub mod decimal;
 mod header;
 
 use std::ops::Range;
@@ -194,11 +195,17 @@ impl Batch {
     /// A `&'static str` name and a value of up to [`HeaderValue::INLINE`] bytes cost no
     /// allocation.
     pub fn push_header(&mut self, name: impl Into<HeaderName>, value: &[u8]) {
+        self.push_header_value(name, HeaderValue::from(value));
+    }
+
+    /// Adds a header, its value already made, to the last event (see
+    /// [`Batch::push_header`]).
+    pub fn push_header_value(&mut self, name: impl Into<HeaderName>, value: HeaderValue) {
         let event = self.len().saturating_sub(1) as u32;
         self.parts.headers.push(Header {
             event,
             name: name.into(),
-            value: HeaderValue::from(value),
+            value,
         });
     }
 

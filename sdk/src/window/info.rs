@@ -1,6 +1,7 @@
 //! [`WindowInfo`]: which window a window function computes a result for.
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
+use weir_batch::decimal;
 
 use crate::Error;
 use crate::convert::ranges;
@@ -200,33 +201,14 @@ impl WindowInfo<'_> {
             }
         }
         out.extend_from_slice(b",\"window_start\":");
-        write_decimal(self.start, out);
+        decimal::write_i64(out, self.start);
         out.extend_from_slice(b",\"window_end\":");
-        write_decimal(self.end, out);
+        decimal::write_i64(out, self.end);
         out.extend_from_slice(b",\"firing\":\"");
         out.extend_from_slice(self.kind.as_str().as_bytes());
         out.extend_from_slice(b"\",\"firing_index\":");
-        write_decimal(i64::from(self.index), out);
+        decimal::write_u64(out, u64::from(self.index));
     }
-}
-
-/// Appends `value` in decimal (as serde_json writes integers).
-pub(crate) fn write_decimal(value: i64, out: &mut Vec<u8>) {
-    let mut text = [0u8; 20];
-    let mut n = value.unsigned_abs();
-    let mut at = text.len();
-    loop {
-        at -= 1;
-        text[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&text[at..]);
 }
 
 impl Serialize for WindowInfo<'_> {

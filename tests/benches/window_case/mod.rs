@@ -21,7 +21,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use weir_host::batch::Batch;
+use weir_host::batch::{Batch, decimal};
 use weir_host::connector::Source;
 use weir_host::connector::generator::{GeneratorSource, GeneratorSpec, ValueShape};
 use weir_host::plugin::{PluginLimits, PluginSpec};
@@ -409,7 +409,8 @@ impl CpuClock {
 }
 
 /// The native baseline: what `rolling-stats` computes over compact records, in Rust,
-/// behind the same [`AggregateFunction`] contract (fixed 28-byte accumulators).
+/// behind the same [`AggregateFunction`] contract (fixed 24-byte accumulators), with
+/// the same result text (see [`write_summary`]).
 struct NativeStats;
 
 #[derive(Clone, Copy)]
@@ -511,25 +512,61 @@ impl AggregateFunction for NativeStats {
         firings: &[WindowFiring],
     ) -> Result<Packed, WindowFnError> {
         let mut out = Packed::default();
-        let mut text = String::new();
+        let mut text = Vec::new();
         for (bytes, firing) in accumulators.iter().zip(firings) {
-            let acc = Acc::decode(bytes);
             text.clear();
-            use std::fmt::Write as _;
-            let _ = write!(
-                text,
-                r#"{{"key":"{}","window_start":{},"window_end":{},"count":{},"sum":{},"min":{},"max":{},"mean":{}}}"#,
-                String::from_utf8_lossy(firing.key.as_deref().unwrap_or_default()),
-                firing.start,
-                firing.end,
-                acc.count,
-                acc.sum,
-                acc.min,
-                acc.max,
-                acc.sum as f64 / acc.count.max(1) as f64
-            );
-            out.push(text.as_bytes());
+            write_summary(&mut text, Acc::decode(bytes), firing);
+            out.push(&text);
         }
         Ok(out)
     }
+}
+
+/// What `rolling-stats` writes for a window (the same bytes, by the same means: integers
+/// with [`decimal`], the mean with serde_json), so that the baseline's `finish` costs
+/// what the plugin's does minus the sandbox.
+fn write_summary(out: &mut Vec<u8>, acc: Acc, firing: &WindowFiring) {
+    out.extend_from_slice(b"{\"key\":");
+    match firing.key.as_deref() {
+        None => out.extend_from_slice(b"null"),
+        Some(key)
+            if key
+                .iter()
+                .all(|b| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\') =>
+        {
+            out.push(b'"');
+            out.extend_from_slice(key);
+            out.push(b'"');
+        }
+        Some(key) => serde_json::to_writer(&mut *out, &String::from_utf8_lossy(key))
+            .expect("a string serialises"),
+    }
+    out.extend_from_slice(b",\"window_start\":");
+    decimal::write_i64(out, firing.start);
+    out.extend_from_slice(b",\"window_end\":");
+    decimal::write_i64(out, firing.end);
+    out.extend_from_slice(b",\"firing\":\"");
+    out.extend_from_slice(firing.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"firing_index\":");
+    decimal::write_u64(out, u64::from(firing.index));
+    out.extend_from_slice(b",\"count\":");
+    decimal::write_u64(out, acc.count);
+    out.extend_from_slice(b",\"sum\":");
+    decimal::write_u64(out, acc.sum);
+    if acc.count == 0 {
+        out.extend_from_slice(b",\"min\":null,\"max\":null,\"mean\":null}");
+        return;
+    }
+    out.extend_from_slice(b",\"min\":");
+    decimal::write_u64(out, u64::from(acc.min));
+    out.extend_from_slice(b",\"max\":");
+    decimal::write_u64(out, u64::from(acc.max));
+    out.extend_from_slice(b",\"mean\":");
+    let mean = acc.sum as f64 / acc.count as f64;
+    if mean.fract() == 0.0 {
+        decimal::write_u64(out, mean as u64);
+    } else {
+        serde_json::to_writer(&mut *out, &mean).expect("a finite mean serialises");
+    }
+    out.push(b'}');
 }

@@ -1,7 +1,7 @@
 //! [`FiringBuffer`]: firings waiting for one `merge` + `finish` call (or one
 //! `process` call), and how their results become events.
 
-use weir_batch::Batch;
+use weir_batch::{Batch, HeaderValue};
 
 use crate::runtime::operator::Emitted;
 use crate::window::function::{
@@ -239,41 +239,11 @@ fn emit(out: &mut Emitted, firing: &WindowFiring, value: &[u8]) {
 
 /// Adds the headers of a window result to the last event of `batch`.
 pub fn push_window_headers(batch: &mut Batch, firing: &WindowFiring) {
-    let mut text = [0u8; 20];
-    batch.push_header("window_start", decimal(firing.start, &mut text));
-    batch.push_header("window_end", decimal(firing.end, &mut text));
+    batch.push_header_value("window_start", HeaderValue::decimal(firing.start));
+    batch.push_header_value("window_end", HeaderValue::decimal(firing.end));
     batch.push_header("firing", firing.kind.as_str().as_bytes());
-    batch.push_header("firing_index", decimal(i64::from(firing.index), &mut text));
-}
-
-/// `value` in decimal, written into `text`.
-fn decimal(value: i64, text: &mut [u8; 20]) -> &[u8] {
-    let mut n = value.unsigned_abs();
-    let mut at = text.len();
-    loop {
-        at -= 1;
-        text[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        at -= 1;
-        text[at] = b'-';
-    }
-    &text[at..]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimal_text() {
-        let mut text = [0u8; 20];
-        for value in [0, 7, -7, 1_700_000_000_000, i64::MIN, i64::MAX] {
-            assert_eq!(decimal(value, &mut text), value.to_string().as_bytes());
-        }
-    }
+    batch.push_header_value(
+        "firing_index",
+        HeaderValue::decimal(i64::from(firing.index)),
+    );
 }
