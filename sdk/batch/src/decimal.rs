@@ -1,11 +1,13 @@
 //! Integers in decimal text, fast on both sides of the Wasm boundary: the host writes
 //! window bounds into result headers and JSON, the guest SDK writes them into results.
 //!
-//! Digits come two at a time from a table, and the 64-bit value is cut into parts of
-//! eight digits with one 64-bit division each; the rest is 32-bit arithmetic. That
-//! matters most inside Wasm: `wasm32` has no 64-bit multiply-high, so a 64-bit
-//! division by a constant is a real `div` instruction there (tens of cycles), and the
-//! digit-by-digit loop paid one per digit — a 13-digit timestamp took 13.
+//! The length comes first, from the bit length (no division), so the text is written
+//! in place, left-aligned, and never moved. Digits come two at a time from a table,
+//! and the 64-bit value is cut into parts of eight digits with one 64-bit division
+//! each; the rest is 32-bit arithmetic. That matters most inside Wasm: `wasm32` has no
+//! 64-bit multiply-high, so a 64-bit division by a constant stays a division there
+//! (tens of cycles), and a digit-by-digit loop pays one per digit — thirteen for a
+//! timestamp.
 //!
 //! ```
 //! use weir_batch::decimal;
@@ -26,17 +28,37 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// 10^i for every `i` below [`MAX_LEN`].
+const POWERS: [u64; MAX_LEN] = {
+    let mut powers = [1u64; MAX_LEN];
+    let mut i = 1;
+    while i < MAX_LEN {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
+/// The number of decimal digits of `n` (1 for 0), without a division: from its bit
+/// length, `log10(2) ≈ 1233 / 4096` gives the count or one less, and one comparison
+/// decides.
+#[inline]
+pub fn digits(n: u64) -> usize {
+    let bits = (u64::BITS - (n | 1).leading_zeros()) as usize;
+    let guess = (bits * 1233) >> 12;
+    (guess + usize::from(n >= POWERS[guess])).max(1)
+}
+
 /// Writes the two digits of `n < 100` at `text[at..at + 2]`.
 #[inline(always)]
-fn pair(text: &mut [u8; MAX_LEN], at: usize, n: u32) {
+fn pair(text: &mut [u8], at: usize, n: u32) {
     let n = n as usize * 2;
-    text[at] = PAIRS[n];
-    text[at + 1] = PAIRS[n + 1];
+    text[at..at + 2].copy_from_slice(&PAIRS[n..n + 2]);
 }
 
 /// Writes the eight digits of `n < 10^8`, zero-padded, ending at `end`.
 #[inline(always)]
-fn eight(text: &mut [u8; MAX_LEN], end: usize, n: u32) {
+fn eight(text: &mut [u8], end: usize, n: u32) {
     let (high, low) = (n / 10_000, n % 10_000);
     pair(text, end - 8, high / 100);
     pair(text, end - 6, high % 100);
@@ -44,10 +66,9 @@ fn eight(text: &mut [u8; MAX_LEN], end: usize, n: u32) {
     pair(text, end - 2, low % 100);
 }
 
-/// `value` in decimal, written at the end of `text`; the written part.
-pub fn format_u64(value: u64, text: &mut [u8; MAX_LEN]) -> &[u8] {
-    let mut end = MAX_LEN;
-    let mut n = value;
+/// Writes every digit of `n` so that the last one is at `text[end - 1]`.
+#[inline(always)]
+fn fill(text: &mut [u8], mut end: usize, mut n: u64) {
     while n >= 100_000_000 {
         let (rest, low) = (n / 100_000_000, (n % 100_000_000) as u32);
         eight(text, end, low);
@@ -62,24 +83,46 @@ pub fn format_u64(value: u64, text: &mut [u8; MAX_LEN]) -> &[u8] {
     }
     if n >= 10 {
         pair(text, end - 2, n);
-        end -= 2;
     } else {
-        end -= 1;
-        text[end] = b'0' + n as u8;
+        text[end - 1] = b'0' + n as u8;
     }
-    &text[end..]
 }
 
-/// `value` in decimal (with a `-` when negative), written at the end of `text`.
-pub fn format_i64(value: i64, text: &mut [u8; MAX_LEN]) -> &[u8] {
-    let digits = format_u64(value.unsigned_abs(), text).len();
-    if value >= 0 {
-        return &text[MAX_LEN - digits..];
+/// Writes `value` in decimal at the start of `out`; its length.
+///
+/// # Panics
+/// If `out` is shorter than the text ([`MAX_LEN`] always suffices).
+#[inline]
+pub fn put_u64(value: u64, out: &mut [u8]) -> usize {
+    let len = digits(value);
+    fill(out, len, value);
+    len
+}
+
+/// Writes `value` in decimal (with a `-` when negative) at the start of `out`; its
+/// length.
+///
+/// # Panics
+/// If `out` is shorter than the text ([`MAX_LEN`] always suffices).
+#[inline]
+pub fn put_i64(value: i64, out: &mut [u8]) -> usize {
+    let sign = usize::from(value < 0);
+    if sign == 1 {
+        out[0] = b'-';
     }
-    // |i64::MIN| has 19 digits: the sign always fits.
-    let at = MAX_LEN - digits - 1;
-    text[at] = b'-';
-    &text[at..]
+    sign + put_u64(value.unsigned_abs(), &mut out[sign..])
+}
+
+/// `value` in decimal, written into `text`; the written part.
+pub fn format_u64(value: u64, text: &mut [u8; MAX_LEN]) -> &[u8] {
+    let len = put_u64(value, text);
+    &text[..len]
+}
+
+/// `value` in decimal (with a `-` when negative), written into `text`.
+pub fn format_i64(value: i64, text: &mut [u8; MAX_LEN]) -> &[u8] {
+    let len = put_i64(value, text);
+    &text[..len]
 }
 
 /// Appends `value` in decimal.
@@ -101,7 +144,7 @@ pub fn write_u64_padded(out: &mut Vec<u8>, value: u64, width: usize) {
     let digits = format_u64(value, &mut text).len();
     let zeros = width.min(MAX_LEN).saturating_sub(digits);
     out.extend(std::iter::repeat_n(b'0', zeros));
-    out.extend_from_slice(&text[MAX_LEN - digits..]);
+    out.extend_from_slice(&text[..digits]);
 }
 
 #[cfg(test)]
@@ -130,6 +173,7 @@ mod tests {
         });
         for value in edges().into_iter().chain(random) {
             assert_eq!(format_u64(value, &mut text), value.to_string().as_bytes());
+            assert_eq!(digits(value), value.to_string().len(), "{value}");
         }
     }
 

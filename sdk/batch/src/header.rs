@@ -116,12 +116,8 @@ impl HeaderValue {
     /// `value` in decimal text, written straight into the inline bytes (the window
     /// bounds and firing index of every window result).
     pub fn decimal(value: i64) -> Self {
-        let mut text = [0; crate::decimal::MAX_LEN];
-        let len = crate::decimal::format_i64(value, &mut text).len();
         let mut bytes = [0; Self::INLINE];
-        // A fixed-size copy: the text is right-aligned in `text`.
-        bytes[..crate::decimal::MAX_LEN].copy_from_slice(&text);
-        bytes.copy_within(crate::decimal::MAX_LEN - len..crate::decimal::MAX_LEN, 0);
+        let len = crate::decimal::put_i64(value, &mut bytes);
         HeaderValue(Repr::Inline {
             len: len as u8,
             bytes,

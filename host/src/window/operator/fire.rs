@@ -18,12 +18,13 @@ use crate::runtime::operator::{Emitted, OperatorError};
 use crate::window::assigner::WindowAssigner;
 use crate::window::function::FiringKind;
 use crate::window::spec::WindowKind;
-use crate::window::store::{EntryId, EventBuffer};
+use crate::window::store::{EntryId, EventBuffer, Timer};
 
 impl WindowOperator {
     /// Snapshots window `id` into the firing buffer as a firing of `kind`, and updates
     /// its firing state; purges a count window that completes, schedules the purge of
-    /// a time window that completes.
+    /// a time window that completes (or, when its cleanup time has come already, lists
+    /// it for the purge that follows this watermark's firings).
     pub(super) fn snapshot(&mut self, id: EntryId, kind: FiringKind) {
         let by_events = matches!(
             self.kind,
@@ -83,7 +84,12 @@ impl WindowOperator {
             }
             _ if completes => {
                 let at = self.cleanup_time(ns);
-                self.store.schedule_purge(at, id);
+                if at <= self.watermark {
+                    let handle = self.store.handle(id);
+                    self.purge_now.push(Timer { at, handle });
+                } else {
+                    self.store.schedule_purge(at, id);
+                }
             }
             _ => {}
         }

@@ -183,8 +183,11 @@ impl FiringBuffer {
         results
             .validate(self.len)
             .map_err(|e| WindowFnError::input(format!("finish returned {e}")))?;
+        let mut headers = WindowHeaders::default();
         for (firing, value) in self.firings[..self.len].iter().zip(results.iter()) {
-            emit(out, firing, value);
+            out.main
+                .push(firing.key.as_deref(), value, firing.end.saturating_sub(1));
+            headers.push(&mut out.main, firing);
         }
         Ok(())
     }
@@ -239,11 +242,40 @@ fn emit(out: &mut Emitted, firing: &WindowFiring, value: &[u8]) {
 
 /// Adds the headers of a window result to the last event of `batch`.
 pub fn push_window_headers(batch: &mut Batch, firing: &WindowFiring) {
-    batch.push_header_value("window_start", HeaderValue::decimal(firing.start));
-    batch.push_header_value("window_end", HeaderValue::decimal(firing.end));
-    batch.push_header("firing", firing.kind.as_str().as_bytes());
-    batch.push_header_value(
-        "firing_index",
-        HeaderValue::decimal(i64::from(firing.index)),
-    );
+    WindowHeaders::default().push(batch, firing);
+}
+
+/// Writes the headers of window results, reusing the text of the last window bounds
+/// while results share them (all the results of one watermark, for tumbling windows).
+#[derive(Default)]
+struct WindowHeaders {
+    last: Option<(i64, i64, HeaderValue, HeaderValue)>,
+}
+
+impl WindowHeaders {
+    /// Adds the headers of `firing`'s result to the last event of `batch`.
+    fn push(&mut self, batch: &mut Batch, firing: &WindowFiring) {
+        let (start, end) = match &self.last {
+            Some((start, end, start_text, end_text))
+                if (*start, *end) == (firing.start, firing.end) =>
+            {
+                (start_text.clone(), end_text.clone())
+            }
+            _ => {
+                let (start, end) = (
+                    HeaderValue::decimal(firing.start),
+                    HeaderValue::decimal(firing.end),
+                );
+                self.last = Some((firing.start, firing.end, start.clone(), end.clone()));
+                (start, end)
+            }
+        };
+        batch.push_header_value("window_start", start);
+        batch.push_header_value("window_end", end);
+        batch.push_header("firing", firing.kind.as_str().as_bytes());
+        batch.push_header_value(
+            "firing_index",
+            HeaderValue::decimal(i64::from(firing.index)),
+        );
+    }
 }

@@ -124,6 +124,9 @@ pub struct WindowOperator {
     dirty: Vec<Handle>,
     // Reused buffers of watermark steps.
     timers: Vec<Timer>,
+    /// Windows that completed at a watermark already past their cleanup time (no
+    /// allowed lateness): purged after that watermark's firings, without a timer.
+    purge_now: Vec<Timer>,
     due_ids: Vec<EntryId>,
     order: Vec<timers::Order>,
     counters: WindowCounters,
@@ -214,6 +217,7 @@ impl WindowOperator {
             next_early: None,
             dirty: Vec::new(),
             timers: Vec::new(),
+            purge_now: Vec::new(),
             due_ids: Vec::new(),
             order: Vec::new(),
             counters: WindowCounters::default(),

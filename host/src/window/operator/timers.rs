@@ -11,18 +11,18 @@ use crate::runtime::operator::{Emitted, OperatorError};
 use crate::window::assigner::WindowAssigner;
 use crate::window::function::FiringKind;
 use crate::window::spec::WindowKind;
-use crate::window::store::{EntryId, Timer};
+use crate::window::store::{Entry, EntryId, Timer};
 
 /// A window's place in the firing order: (end, key, start) of its reported bounds.
 /// The first sixteen bytes of the key, big-endian, decide most comparisons (all of
-/// them between different keys of up to sixteen bytes).
+/// them between different keys of up to sixteen bytes); ties read the key and the
+/// start from the entry. 32 bytes, so that the sort moves little.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Order {
-    end: i64,
-    keyed: bool,
     prefix: u128,
-    start: i64,
+    end: i64,
     id: EntryId,
+    keyed: bool,
 }
 
 impl WindowOperator {
@@ -50,6 +50,7 @@ impl WindowOperator {
         let fired = self.flush_firings(out);
         timers.clear();
         self.store.pop_purge(watermark, &mut timers);
+        timers.append(&mut self.purge_now);
         let mut purged = Ok(());
         for timer in &timers {
             if let Err(error) = self.purge(*timer) {
@@ -67,17 +68,22 @@ impl WindowOperator {
     fn fire_in_order(&mut self, ids: &mut Vec<EntryId>, kind: FiringKind) {
         let mut order = std::mem::take(&mut self.order);
         order.extend(ids.drain(..).map(|id| self.order_of(id)));
-        let store = &self.store;
+        let (store, window_kind) = (&self.store, self.kind);
         order.sort_unstable_by(|a, b| {
             (a.end, a.keyed, a.prefix)
                 .cmp(&(b.end, b.keyed, b.prefix))
                 .then_with(|| match a.id == b.id {
                     true => Ordering::Equal,
-                    false => store
-                        .key(store.entry(a.id).key)
-                        .cmp(&store.key(store.entry(b.id).key))
-                        .then(a.start.cmp(&b.start))
-                        .then(a.id.cmp(&b.id)),
+                    false => {
+                        let (a_entry, b_entry) = (store.entry(a.id), store.entry(b.id));
+                        store
+                            .key(a_entry.key)
+                            .cmp(&store.key(b_entry.key))
+                            .then_with(|| {
+                                start_of(window_kind, a_entry).cmp(&start_of(window_kind, b_entry))
+                            })
+                            .then(a.id.cmp(&b.id))
+                    }
                 })
         });
         order.dedup_by_key(|o| o.id);
@@ -90,11 +96,11 @@ impl WindowOperator {
 
     fn order_of(&self, id: EntryId) -> Order {
         let entry = self.store.entry(id);
-        let (start, end) = match self.kind {
+        let end = match self.kind {
             WindowKind::Count(_) | WindowKind::Time(WindowAssigner::Global) => {
-                (entry.stats.min_ts, entry.stats.max_ts.saturating_add(1))
+                entry.stats.max_ts.saturating_add(1)
             }
-            _ => (entry.ns.start, entry.ns.end),
+            _ => entry.ns.end,
         };
         let key = self.store.key(entry.key);
         let mut prefix = [0u8; 16];
@@ -103,11 +109,10 @@ impl WindowOperator {
             prefix[..len].copy_from_slice(&key[..len]);
         }
         Order {
-            end,
-            keyed: key.is_some(),
             prefix: u128::from_be_bytes(prefix),
-            start,
+            end,
             id,
+            keyed: key.is_some(),
         }
     }
 
@@ -228,5 +233,14 @@ impl WindowOperator {
         let fired = self.flush_firings(out);
         self.store.sweep_keys();
         fired
+    }
+}
+
+/// The start a firing of `entry` reports: its window's, or (count and global windows)
+/// its first event's time.
+fn start_of(kind: WindowKind, entry: &Entry) -> i64 {
+    match kind {
+        WindowKind::Count(_) | WindowKind::Time(WindowAssigner::Global) => entry.stats.min_ts,
+        _ => entry.ns.start,
     }
 }
