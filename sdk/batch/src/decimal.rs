@@ -1,8 +1,9 @@
 //! Integers in decimal text, fast on both sides of the Wasm boundary: the host writes
 //! window bounds into result headers and JSON, the guest SDK writes them into results.
 //!
-//! The length comes first, from the bit length (no division), so the text is written
-//! in place, left-aligned, and never moved. Digits come two at a time from a table,
+//! The length comes first, from the bit length (no division), so [`put_u64`] and
+//! [`put_i64`] write the text in place, left-aligned, where it is wanted (a header's
+//! inline bytes) and never move it. Digits come two at a time from a table,
 //! and the 64-bit value is cut into parts of eight digits with one 64-bit division
 //! each; the rest is 32-bit arithmetic. That matters most inside Wasm: `wasm32` has no
 //! 64-bit multiply-high, so a 64-bit division by a constant stays a division there
