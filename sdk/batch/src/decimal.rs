@@ -126,16 +126,21 @@ pub fn format_i64(value: i64, text: &mut [u8; MAX_LEN]) -> &[u8] {
     &text[..len]
 }
 
-/// Appends `value` in decimal.
+/// Appends `value` in decimal, written in place (room for the longest text, then cut
+/// to length: no copy of a variable length, which would be a `memmove` call).
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
-    let mut text = [0; MAX_LEN];
-    out.extend_from_slice(format_u64(value, &mut text));
+    let at = out.len();
+    out.resize(at + MAX_LEN, 0);
+    let len = put_u64(value, &mut out[at..]);
+    out.truncate(at + len);
 }
 
-/// Appends `value` in decimal, with a `-` when negative.
+/// Appends `value` in decimal, with a `-` when negative (see [`write_u64`]).
 pub fn write_i64(out: &mut Vec<u8>, value: i64) {
-    let mut text = [0; MAX_LEN];
-    out.extend_from_slice(format_i64(value, &mut text));
+    let at = out.len();
+    out.resize(at + MAX_LEN, 0);
+    let len = put_i64(value, &mut out[at..]);
+    out.truncate(at + len);
 }
 
 /// Appends `value` in decimal with at least `width` digits (zero-padded; at most

@@ -198,6 +198,18 @@ impl Batch {
         self.push_header_value(name, HeaderValue::from(value));
     }
 
+    /// Adds copies of `headers` to the last event pushed (their `event` fields are
+    /// ignored): the cheap way to give many events the same headers, copied whole
+    /// rather than built field by field for each event.
+    pub fn push_headers_from(&mut self, headers: &[Header]) {
+        let event = self.len().saturating_sub(1) as u32;
+        let at = self.parts.headers.len();
+        self.parts.headers.extend_from_slice(headers);
+        for header in &mut self.parts.headers[at..] {
+            header.event = event;
+        }
+    }
+
     /// Adds a header, its value already made, to the last event (see
     /// [`Batch::push_header`]).
     pub fn push_header_value(&mut self, name: impl Into<HeaderName>, value: HeaderValue) {

@@ -1,7 +1,7 @@
 //! [`FiringBuffer`]: firings waiting for one `merge` + `finish` call (or one
 //! `process` call), and how their results become events.
 
-use weir_batch::{Batch, HeaderValue};
+use weir_batch::{Batch, Header, HeaderValue};
 
 use crate::runtime::operator::Emitted;
 use crate::window::function::{
@@ -245,37 +245,40 @@ pub fn push_window_headers(batch: &mut Batch, firing: &WindowFiring) {
     WindowHeaders::default().push(batch, firing);
 }
 
-/// Writes the headers of window results, reusing the text of the last window bounds
-/// while results share them (all the results of one watermark, for tumbling windows).
+/// Writes the headers of window results. The four headers of the last firing are kept
+/// as a template and copied whole while firings share them (all the results of one
+/// watermark, for tumbling windows). Built field by field for each result, they cost
+/// about a tenth of the native tumbling benchmark, mostly stores stalled on
+/// forwarding; copied, about 1%.
 #[derive(Default)]
 struct WindowHeaders {
-    last: Option<(i64, i64, HeaderValue, HeaderValue)>,
+    /// (start, end, kind, index) of the firing `template` is for.
+    of: Option<(i64, i64, FiringKind, u32)>,
+    template: Vec<Header>,
 }
 
 impl WindowHeaders {
     /// Adds the headers of `firing`'s result to the last event of `batch`.
     fn push(&mut self, batch: &mut Batch, firing: &WindowFiring) {
-        let (start, end) = match &self.last {
-            Some((start, end, start_text, end_text))
-                if (*start, *end) == (firing.start, firing.end) =>
-            {
-                (start_text.clone(), end_text.clone())
-            }
-            _ => {
-                let (start, end) = (
-                    HeaderValue::decimal(firing.start),
-                    HeaderValue::decimal(firing.end),
-                );
-                self.last = Some((firing.start, firing.end, start.clone(), end.clone()));
-                (start, end)
-            }
-        };
-        batch.push_header_value("window_start", start);
-        batch.push_header_value("window_end", end);
-        batch.push_header("firing", firing.kind.as_str().as_bytes());
-        batch.push_header_value(
-            "firing_index",
-            HeaderValue::decimal(i64::from(firing.index)),
-        );
+        let of = (firing.start, firing.end, firing.kind, firing.index);
+        if self.of != Some(of) {
+            self.of = Some(of);
+            self.template.clear();
+            let header = |name: &'static str, value| Header {
+                event: 0,
+                name: name.into(),
+                value,
+            };
+            self.template.extend([
+                header("window_start", HeaderValue::decimal(firing.start)),
+                header("window_end", HeaderValue::decimal(firing.end)),
+                header("firing", firing.kind.as_str().as_bytes().into()),
+                header(
+                    "firing_index",
+                    HeaderValue::decimal(i64::from(firing.index)),
+                ),
+            ]);
+        }
+        batch.push_headers_from(&self.template);
     }
 }
