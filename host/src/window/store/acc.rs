@@ -48,6 +48,12 @@ impl AccBytes {
                 heap.clear();
                 heap.extend_from_slice(value);
             }
+            // In place: a new array copied in whole would be read back before the
+            // stores that filled it complete (a store-forwarding stall, per update).
+            AccBytes::Inline { len, bytes } if value.len() <= INLINE => {
+                bytes[..value.len()].copy_from_slice(value);
+                *len = value.len() as u8;
+            }
             _ if value.len() <= INLINE => {
                 let mut bytes = [0; INLINE];
                 bytes[..value.len()].copy_from_slice(value);
@@ -64,6 +70,7 @@ impl AccBytes {
     pub fn clear(&mut self) {
         match self {
             AccBytes::Heap(heap) if heap.capacity() <= 4096 => heap.clear(),
+            AccBytes::Inline { len, .. } => *len = 0,
             _ => *self = AccBytes::default(),
         }
     }
@@ -94,6 +101,16 @@ mod tests {
         assert_eq!(&acc[..], &[2; INLINE + 1]);
         acc.set(b"ab");
         assert_eq!(&acc[..], b"ab");
+        acc.clear();
+        assert!(acc.is_empty());
+        let mut acc = AccBytes::default();
+        acc.set(b"longer");
+        acc.set(b"ab");
+        assert_eq!(
+            &acc[..],
+            b"ab",
+            "a shorter value replaces a longer one in place"
+        );
         acc.clear();
         assert!(acc.is_empty());
         assert_eq!(size_of::<AccBytes>(), 48);
