@@ -141,10 +141,12 @@ impl Batch {
     }
 
     /// Number of events.
+    #[inline]
     pub fn len(&self) -> usize {
         self.parts.timestamps.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.parts.timestamps.is_empty()
     }
@@ -159,6 +161,7 @@ impl Batch {
     /// # Panics
     /// If the batch's keys or values would pass 4 GiB (a batch is meant to be far
     /// smaller: the runtime cuts batches at a few thousand events).
+    #[inline]
     pub fn push(&mut self, key: Option<&[u8]>, value: &[u8], timestamp: Timestamp) {
         let index = self.len() as u32;
         self.parts.timestamps.push(timestamp);
@@ -174,11 +177,13 @@ impl Batch {
     }
 
     /// Appends a copy of `event`, headers included.
+    #[inline]
     pub fn push_event(&mut self, event: &EventRef<'_>) {
         self.push_event_with_value(event, event.value);
     }
 
     /// Appends a copy of `event` with its value replaced by `value`: what a map emits.
+    #[inline]
     pub fn push_event_with_value(&mut self, event: &EventRef<'_>, value: &[u8]) {
         let index = self.len() as u32;
         self.push(event.key, value, event.timestamp);
@@ -194,6 +199,7 @@ impl Batch {
     /// Adds a header to the last event pushed (so that headers stay ordered by event).
     /// A `&'static str` name and a value of up to [`HeaderValue::INLINE`] bytes cost no
     /// allocation.
+    #[inline]
     pub fn push_header(&mut self, name: impl Into<HeaderName>, value: &[u8]) {
         self.push_header_value(name, HeaderValue::from(value));
     }
@@ -201,6 +207,7 @@ impl Batch {
     /// Adds copies of `headers` to the last event pushed (their `event` fields are
     /// ignored): the cheap way to give many events the same headers, copied whole
     /// rather than built field by field for each event.
+    #[inline]
     pub fn push_headers_from(&mut self, headers: &[Header]) {
         let event = self.len().saturating_sub(1) as u32;
         let at = self.parts.headers.len();
@@ -212,6 +219,7 @@ impl Batch {
 
     /// Adds a header, its value already made, to the last event (see
     /// [`Batch::push_header`]).
+    #[inline]
     pub fn push_header_value(&mut self, name: impl Into<HeaderName>, value: HeaderValue) {
         let event = self.len().saturating_sub(1) as u32;
         self.parts.headers.push(Header {
@@ -226,6 +234,7 @@ impl Batch {
     /// # Panics
     /// If `index >= self.len()`, or if the batch is malformed (batches from guests are
     /// validated before anything reads them).
+    #[inline]
     pub fn event(&self, index: usize) -> EventRef<'_> {
         let value_start = if index == 0 {
             0
@@ -253,6 +262,7 @@ impl Batch {
 
     /// Iterates over the events in order. Walks the columns once (no per-event
     /// search), so prefer it to [`Batch::event`] in loops.
+    #[inline]
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             batch: self,
@@ -265,6 +275,7 @@ impl Batch {
     }
 
     /// The event times, in event order.
+    #[inline]
     pub fn timestamps(&self) -> &[Timestamp] {
         &self.parts.timestamps
     }
@@ -412,6 +423,9 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = EventRef<'a>;
 
+    // Always: returned through memory, an event is read back before its stores
+    // complete (a store-forwarding stall per event in the operators' loops).
+    #[inline(always)]
     fn next(&mut self) -> Option<EventRef<'a>> {
         let parts = &self.batch.parts;
         let index = self.index;
