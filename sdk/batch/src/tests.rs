@@ -31,6 +31,42 @@ fn events_read_back_as_pushed() {
 }
 
 #[test]
+fn copied_headers_go_to_the_last_event_whatever_their_event_field() {
+    let template = [
+        Header {
+            event: 99,
+            name: "window_start".into(),
+            value: HeaderValue::decimal(1_000),
+        },
+        Header {
+            event: 7,
+            name: "firing".into(),
+            value: HeaderValue::from(&b"on-time"[..]),
+        },
+    ];
+    let mut batch = Batch::default();
+    for value in [&b"a"[..], b"b"] {
+        batch.push(None, value, 0);
+        batch.push_headers_from(&template);
+    }
+    batch.validate().expect("headers stay ordered by event");
+    for event in batch.iter() {
+        let headers: Vec<_> = event
+            .headers
+            .iter()
+            .map(|header| (header.event, header.name.as_str(), header.value.as_slice()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                (event.index, "window_start", &b"1000"[..]),
+                (event.index, "firing", &b"on-time"[..]),
+            ]
+        );
+    }
+}
+
+#[test]
 fn a_whole_batch_maps_to_fixed_width_values_as_event_by_event() {
     let mut fixed = Batch::default();
     fixed.push(Some(b"k"), b"abcd", 1);
