@@ -1,5 +1,5 @@
 //! [`FxBuildHasher`]: a small, fast, non-cryptographic hasher for the window operator's
-//! per-batch maps (keys → interned ids, (key, slot) → accumulator position).
+//! maps (the key table's keys, the sub-batch's pending firings).
 //!
 //! The same multiply scheme as rustc's `FxHasher`, with MurmurHash3's finaliser so that
 //! the low bits (which pick a bucket) depend on every input byte. It is not resistant
@@ -7,11 +7,9 @@
 //! the operator's maps slow (never wrong). Std's SipHash costs about 3× more per event on
 //! the hot path, which the window benchmark cannot afford.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// A `HashMap` with [`FxHasher`].
-pub type FxHashMap<K, V> = HashMap<K, V, FxBuildHasher>;
 /// A `HashSet` with [`FxHasher`].
 pub type FxHashSet<K> = HashSet<K, FxBuildHasher>;
 /// Builds [`FxHasher`]s.
