@@ -33,7 +33,7 @@ use weir_host::time::generator::{WatermarkGenerator, WatermarkUpdate};
 use weir_host::window::builtin::Builtins;
 use weir_host::window::operator::{CheckpointWait, WindowOperator};
 use weir_host::window::spec::{AssignerSpec, WindowSpec};
-use weir_host::window::{AggregateFunction, Packed, WindowFiring, WindowFnError};
+use weir_host::window::{AggregateFunction, FiringKind, Packed, WindowFiring, WindowFnError};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -522,33 +522,24 @@ impl AggregateFunction for NativeStats {
     }
 }
 
-/// What `rolling-stats` writes for a window (the same bytes, by the same means: integers
-/// with [`decimal`], the mean with serde_json), so that the baseline's `finish` costs
-/// what the plugin's does minus the sandbox.
+/// What `rolling-stats` writes for a window (the same bytes, by the same means: the
+/// SDK's `WindowInfo::write_json_fields`, integers with [`decimal`], the mean with
+/// serde_json), so that the baseline's `finish` costs what the plugin's does minus the
+/// sandbox.
 fn write_summary(out: &mut Vec<u8>, acc: Acc, firing: &WindowFiring) {
-    out.extend_from_slice(b"{\"key\":");
-    match firing.key.as_deref() {
-        None => out.extend_from_slice(b"null"),
-        Some(key)
-            if key
-                .iter()
-                .all(|b| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\') =>
-        {
-            out.push(b'"');
-            out.extend_from_slice(key);
-            out.push(b'"');
-        }
-        Some(key) => serde_json::to_writer(&mut *out, &String::from_utf8_lossy(key))
-            .expect("a string serialises"),
-    }
-    out.extend_from_slice(b",\"window_start\":");
-    decimal::write_i64(out, firing.start);
-    out.extend_from_slice(b",\"window_end\":");
-    decimal::write_i64(out, firing.end);
-    out.extend_from_slice(b",\"firing\":\"");
-    out.extend_from_slice(firing.kind.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"firing_index\":");
-    decimal::write_u64(out, u64::from(firing.index));
+    let window = weir_sdk::WindowInfo {
+        key: firing.key.as_deref(),
+        start: firing.start,
+        end: firing.end,
+        kind: match firing.kind {
+            FiringKind::Early => weir_sdk::Firing::Early,
+            FiringKind::OnTime => weir_sdk::Firing::OnTime,
+            FiringKind::Late => weir_sdk::Firing::Late,
+        },
+        index: firing.index,
+    };
+    out.push(b'{');
+    window.write_json_fields(out);
     out.extend_from_slice(b",\"count\":");
     decimal::write_u64(out, acc.count);
     out.extend_from_slice(b",\"sum\":");
