@@ -1,7 +1,6 @@
 //! [`KeyTable`]: interned keys, each with its entries in namespace order.
 
 use std::collections::VecDeque;
-
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
