@@ -197,6 +197,18 @@ mod tests {
     }
 
     #[test]
+    fn written_values_append_after_what_is_there() {
+        let mut out = b"[".to_vec();
+        let mut expected = String::from("[");
+        for value in edges() {
+            write_u64(&mut out, value);
+            write_i64(&mut out, (value as i64).wrapping_neg());
+            expected.push_str(&format!("{value}{}", (value as i64).wrapping_neg()));
+        }
+        assert_eq!(String::from_utf8(out).expect("ASCII"), expected);
+    }
+
+    #[test]
     fn padded_values_keep_their_width() {
         for (value, width, expected) in [
             (7, 3, "007"),
