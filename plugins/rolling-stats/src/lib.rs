@@ -70,6 +70,20 @@ struct Stats {
     max: f64,
 }
 
+/// The smaller of `a` and `b`, `a` when `b` is NaN — what `f64::min` gives for an
+/// accumulator that never holds NaN, as one comparison: in Wasm, `f64::min` is a call
+/// to `fmin` (Wasm's `f64.min` propagates NaN), about 3% of a sliding window's cost.
+#[inline]
+fn lower(a: f64, b: f64) -> f64 {
+    if b < a { b } else { a }
+}
+
+/// The larger of `a` and `b`, `a` when `b` is NaN (see [`lower`]).
+#[inline]
+fn higher(a: f64, b: f64) -> f64 {
+    if b > a { b } else { a }
+}
+
 /// A number that prints without a fraction when it is whole (and exactly so).
 #[derive(Clone, Copy)]
 struct Number(f64);
@@ -169,16 +183,16 @@ impl Aggregate for RollingStats {
         let value = self.value(event)?;
         acc.count += 1;
         acc.sum += value;
-        acc.min = acc.min.min(value);
-        acc.max = acc.max.max(value);
+        acc.min = lower(acc.min, value);
+        acc.max = higher(acc.max, value);
         Ok(())
     }
 
     fn merge(&self, acc: &mut Stats, other: Stats) {
         acc.count += other.count;
         acc.sum += other.sum;
-        acc.min = acc.min.min(other.min);
-        acc.max = acc.max.max(other.max);
+        acc.min = lower(acc.min, other.min);
+        acc.max = higher(acc.max, other.max);
     }
 
     /// Writes the result's JSON (see the module docs) directly: the same text
@@ -216,6 +230,27 @@ mod tests {
     use weir_sdk::{Batch, Firing};
 
     use super::*;
+
+    #[test]
+    fn lower_and_higher_are_min_and_max_where_an_accumulator_goes() {
+        let values = [
+            f64::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1.0,
+            7e300,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for a in values.into_iter().filter(|a| !a.is_nan()) {
+            for b in values {
+                // `==`: which zero `f64::min` gives for -0 and 0 is not specified.
+                assert_eq!(lower(a, b), a.min(b), "min({a}, {b})");
+                assert_eq!(higher(a, b), a.max(b), "max({a}, {b})");
+            }
+        }
+    }
 
     fn stats(settings: &str) -> RollingStats {
         RollingStats::new(Settings::from_json(settings)).expect("valid settings")
