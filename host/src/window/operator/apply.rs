@@ -32,6 +32,12 @@ impl WindowOperator {
                     self.window_event(key, slot, Some(id));
                 }
             }
+            WindowKind::Sliding { .. } if self.derives => {
+                let (_, created) = self.record(key, slot, event, seq);
+                if created {
+                    self.schedule_derived_windows(key, slot);
+                }
+            }
             WindowKind::Sliding { pane_ms, .. } => {
                 // Before the pane exists: the key's newest pane and window.
                 let size = slot_size(self.sub.windows.first());

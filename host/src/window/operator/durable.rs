@@ -426,6 +426,9 @@ impl WindowOperator {
             let id = self.store.insert_restored(entry);
             self.restore_timers(id);
         }
+        if self.derives {
+            self.schedule_all_derived_windows();
+        }
         Ok(())
     }
 

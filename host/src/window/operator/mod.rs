@@ -40,6 +40,7 @@
 mod add;
 mod apply;
 mod checkpoint;
+mod derived;
 mod durable;
 mod durable_codec;
 mod fire;
@@ -56,7 +57,7 @@ use super::Window;
 use super::builtin::{BUILTIN_PLUGIN, Builtins};
 use super::function::{AggregateFunction, WindowProcessFunction};
 use super::spec::{WindowKind, WindowSpec};
-use super::store::{EntryId, Handle, Timer, WindowStore};
+use super::store::{EntryId, Handle, KeyId, Timer, WindowStore};
 use crate::runtime::dead_letter::Origin;
 use crate::runtime::operator::{Emitted, Operator, OperatorError};
 pub use checkpoint::WindowDurability;
@@ -109,6 +110,8 @@ pub struct WindowOperator {
     function: WindowFunction,
     origin: Origin,
     store: WindowStore,
+    /// Sliding windows have no entries of their own (see [`derived`]).
+    derives: bool,
     watermark: Timestamp,
     /// Arrival number of the next event (from 1).
     next_seq: u64,
@@ -128,6 +131,10 @@ pub struct WindowOperator {
     /// allowed lateness): purged after that watermark's firings, without a timer.
     purge_now: Vec<Timer>,
     due_ids: Vec<EntryId>,
+    /// Key firing timers due at a watermark (windows derived from panes).
+    key_timers: Vec<(i64, KeyId)>,
+    /// Windows derived from panes fired at this watermark, for their purge.
+    derived_purge: Vec<(KeyId, Window)>,
     order: Vec<timers::Order>,
     counters: WindowCounters,
     /// The state backend, which checkpoints see (see [`durable`]).
@@ -208,6 +215,7 @@ impl WindowOperator {
             kind,
             function,
             store: WindowStore::with_panes(pane_len),
+            derives: derived::derives_windows(&spec, kind),
             watermark: Timestamp::MIN,
             next_seq: 1,
             last_seq: 0,
@@ -219,6 +227,8 @@ impl WindowOperator {
             timers: Vec::new(),
             purge_now: Vec::new(),
             due_ids: Vec::new(),
+            key_timers: Vec::new(),
+            derived_purge: Vec::new(),
             order: Vec::new(),
             counters: WindowCounters::default(),
             durable: durable::Durable::new(),

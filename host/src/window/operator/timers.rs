@@ -11,7 +11,7 @@ use crate::runtime::operator::{Emitted, OperatorError};
 use crate::window::assigner::WindowAssigner;
 use crate::window::function::FiringKind;
 use crate::window::spec::WindowKind;
-use crate::window::store::{Entry, EntryId, Timer};
+use crate::window::store::{Entry, EntryId, KeyId, Timer};
 
 /// A window's place in the firing order: (end, key, start) of its reported bounds.
 /// The first sixteen bytes of the key, big-endian, decide most comparisons (all of
@@ -19,10 +19,27 @@ use crate::window::store::{Entry, EntryId, Timer};
 /// start from the entry. 32 bytes, so that the sort moves little.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Order {
-    prefix: u128,
-    end: i64,
-    id: EntryId,
-    keyed: bool,
+    pub(super) prefix: u128,
+    pub(super) end: i64,
+    /// The window's entry; for windows derived from panes, its key.
+    pub(super) id: u32,
+    pub(super) keyed: bool,
+}
+
+impl Order {
+    fn new(end: i64, key: Option<&[u8]>, id: u32) -> Order {
+        let mut prefix = [0u8; 16];
+        if let Some(key) = key {
+            let len = key.len().min(16);
+            prefix[..len].copy_from_slice(&key[..len]);
+        }
+        Order {
+            prefix: u128::from_be_bytes(prefix),
+            end,
+            id,
+            keyed: key.is_some(),
+        }
+    }
 }
 
 impl WindowOperator {
@@ -47,7 +64,11 @@ impl WindowOperator {
             (!state.complete).then_some(id)
         }));
         self.fire_in_order(&mut due, FiringKind::OnTime);
+        if self.derives {
+            self.fire_derived_windows();
+        }
         let fired = self.flush_firings(out);
+        let derived_purged = self.purge_derived();
         timers.clear();
         self.store.pop_purge(watermark, &mut timers);
         timers.append(&mut self.purge_now);
@@ -60,7 +81,7 @@ impl WindowOperator {
         timers.clear();
         self.timers = timers;
         self.due_ids = due;
-        fired.and(purged)
+        fired.and(derived_purged).and(purged)
     }
 
     /// Sorts windows `ids` by (end, key, start) of the bounds their firings report,
@@ -102,18 +123,13 @@ impl WindowOperator {
             }
             _ => entry.ns.end,
         };
-        let key = self.store.key(entry.key);
-        let mut prefix = [0u8; 16];
-        if let Some(key) = key {
-            let len = key.len().min(16);
-            prefix[..len].copy_from_slice(&key[..len]);
-        }
-        Order {
-            prefix: u128::from_be_bytes(prefix),
-            end,
-            id,
-            keyed: key.is_some(),
-        }
+        Order::new(end, self.store.key(entry.key), id)
+    }
+
+    /// The place of the window of `key` that ends at `end` and has no entry (windows
+    /// derived from panes): its `id` is the key's.
+    pub(super) fn order_of_key(&self, end: i64, key: KeyId) -> Order {
+        Order::new(end, self.store.key(key), key)
     }
 
     /// Removes the state of the window a purge timer names; for sliding windows also

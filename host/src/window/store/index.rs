@@ -1,4 +1,4 @@
-//! [`TimerIndex`]: (key, namespace) pairs ordered by a time, popped in time order.
+//! [`TimerIndex`]: entries (or keys) ordered by a time, popped in time order.
 
 use std::collections::BTreeMap;
 
@@ -19,50 +19,71 @@ pub struct Timer {
     pub handle: Handle,
 }
 
-/// Entry handles by time. Timers are not removed when their entry goes away (a session
-/// merged into a larger one): whoever pops them checks that the handle is still
-/// current and that the entry still needs the timer. Windows of one grid share a time,
-/// so a timer costs a push onto the time's list.
-#[derive(Debug, Default)]
-pub struct TimerIndex {
-    by_time: BTreeMap<i64, Vec<Handle>>,
-    spare: Vec<Vec<Handle>>,
+/// Items by time: entry [`Handle`]s, or the keys of windows derived from panes.
+/// Timers are not removed when what they name goes away (a session merged into a
+/// larger one): whoever pops them checks that the handle is still current and that
+/// the entry still needs the timer. Windows of one grid share a time, so a timer costs
+/// a push onto the time's list.
+#[derive(Debug)]
+pub struct TimerIndex<T = Handle> {
+    by_time: BTreeMap<i64, Vec<T>>,
+    spare: Vec<Vec<T>>,
     len: usize,
 }
 
-impl TimerIndex {
-    pub fn schedule(&mut self, at: i64, handle: Handle) {
+impl<T> Default for TimerIndex<T> {
+    fn default() -> Self {
+        TimerIndex {
+            by_time: BTreeMap::new(),
+            spare: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> TimerIndex<T> {
+    pub fn schedule(&mut self, at: i64, item: T) {
         self.len += 1;
         if let Some(list) = self.by_time.get_mut(&at) {
-            list.push(handle);
+            list.push(item);
             return;
         }
         let mut list = self.spare.pop().unwrap_or_default();
-        list.push(handle);
+        list.push(item);
         self.by_time.insert(at, list);
     }
 
-    /// Appends to `out` every entry due at or before `upto`, in time order (entries of
-    /// one time in the order they were scheduled).
-    pub fn pop_due(&mut self, upto: i64, out: &mut Vec<Timer>) {
+    /// Calls `each` with every item due at or before `upto` and its time, in time
+    /// order (items of one time in the order they were scheduled), and forgets them.
+    pub fn pop_due_each(&mut self, upto: i64, mut each: impl FnMut(i64, T)) {
         while let Some(entry) = self.by_time.first_entry() {
             if *entry.key() > upto {
                 break;
             }
             let (at, mut list) = entry.remove_entry();
             self.len -= list.len();
-            out.extend(list.drain(..).map(|handle| Timer { at, handle }));
+            for item in list.drain(..) {
+                each(at, item);
+            }
             self.spare.push(list);
         }
     }
 
-    /// Entries scheduled and not popped (stale ones included).
+    /// Items scheduled and not popped (stale ones included).
     pub fn len(&self) -> usize {
         self.len
     }
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl TimerIndex<Handle> {
+    /// Appends to `out` every entry due at or before `upto`, in time order (entries of
+    /// one time in the order they were scheduled).
+    pub fn pop_due(&mut self, upto: i64, out: &mut Vec<Timer>) {
+        self.pop_due_each(upto, |at, handle| out.push(Timer { at, handle }));
     }
 }
 

@@ -85,6 +85,9 @@ pub struct WindowStore {
     free: Vec<EntryId>,
     fire: TimerIndex,
     purge: TimerIndex,
+    /// Firing times of windows that have no entry of their own (sliding windows
+    /// derived from their panes), by key.
+    key_fire: TimerIndex<KeyId>,
     entries: usize,
     /// Slots whose entry changed (or was created) since the last `take_changes`; each
     /// slot at most once, so the list never outgrows the slab.
@@ -342,6 +345,23 @@ impl WindowStore {
         lane_range(panes, starts)
     }
 
+    /// The panes of `key` just before and just after pane `ns` (whether or not `ns`
+    /// itself is held): one search, none when `ns` is the key's newest pane.
+    pub fn pane_neighbours(&self, key: KeyId, ns: Window) -> (Option<Window>, Option<Window>) {
+        let Some(panes) = self.keys.slots.get(key as usize).map(|slot| &slot.panes) else {
+            return (None, None);
+        };
+        let (before, after) = match panes.back() {
+            Some((last, _)) if *last == ns => (panes.len().checked_sub(2), None),
+            _ => match panes.binary_search_by(|(n, _)| n.cmp(&ns)) {
+                Ok(at) => (at.checked_sub(1), Some(at + 1)),
+                Err(at) => (at.checked_sub(1), Some(at)),
+            },
+        };
+        let start = |at: Option<usize>| at.and_then(|at| panes.get(at)).map(|(n, _)| *n);
+        (start(before), start(after))
+    }
+
     /// The newest (last) entry of `key` in the pane lane (`pane`) or in the other one.
     pub fn last(&self, key: KeyId, pane: bool) -> Option<(Window, EntryId)> {
         let slot = self.keys.slots.get(key as usize)?;
@@ -394,9 +414,24 @@ impl WindowStore {
         self.purge.pop_due(watermark, out);
     }
 
-    /// Timers scheduled and not yet popped: (firing, purge).
+    /// Asks for the window of `key` whose last timestamp is `at` to be fired once the
+    /// watermark reaches `at`: a window without an entry of its own (sliding windows
+    /// derived from their panes). A key that holds such a timer holds panes.
+    pub fn schedule_key_fire(&mut self, at: i64, key: KeyId) {
+        self.key_fire.schedule(at, key);
+    }
+
+    /// Appends the key firing timers due at `watermark` to `out` as (time, key), in
+    /// time order.
+    pub fn pop_key_fire(&mut self, watermark: i64, out: &mut Vec<(i64, KeyId)>) {
+        self.key_fire
+            .pop_due_each(watermark, |at, key| out.push((at, key)));
+    }
+
+    /// Timers scheduled and not yet popped: (firing, purge); firing includes the key
+    /// firing timers.
     pub fn timer_counts(&self) -> (usize, usize) {
-        (self.fire.len(), self.purge.len())
+        (self.fire.len() + self.key_fire.len(), self.purge.len())
     }
 
     /// Hands over what changed since the last call — the ids of the entries changed or
@@ -557,6 +592,30 @@ mod tests {
             "a reused slot has a new generation"
         );
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_panes_neighbours_are_the_panes_next_to_it() {
+        let mut store = WindowStore::with_panes(10);
+        let a = store.intern(Some(b"a"));
+        let pane = |start| Window::new(start, start + 10);
+        assert_eq!(store.pane_neighbours(a, pane(0)), (None, None));
+        for start in [20, 0, 40] {
+            store.get_or_insert(a, pane(start));
+        }
+        store.get_or_insert(a, Window::new(0, 30)); // a window, not a pane
+        assert_eq!(store.pane_neighbours(a, pane(40)), (Some(pane(20)), None));
+        assert_eq!(
+            store.pane_neighbours(a, pane(20)),
+            (Some(pane(0)), Some(pane(40)))
+        );
+        assert_eq!(store.pane_neighbours(a, pane(0)), (None, Some(pane(20))));
+        // Of a pane not held: the ones it would sit between.
+        assert_eq!(
+            store.pane_neighbours(a, pane(30)),
+            (Some(pane(20)), Some(pane(40)))
+        );
+        assert_eq!(store.pane_neighbours(a, pane(50)), (Some(pane(40)), None));
     }
 
     #[test]

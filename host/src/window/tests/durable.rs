@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 
-use super::props::{cuts, script, spec};
+use super::props::{assigner, cuts, script, spec};
 use super::support::{Out, Step, drive_cut, ev, ids_operator, process_operator};
 use crate::runtime::operator::Operator;
 use crate::state::snapshot_file::FILE_NAME;
@@ -96,6 +96,22 @@ proptest! {
         spec in spec(), steps in script(), cuts in cuts(), process in any::<bool>(),
         at in any::<(prop::sample::Index, prop::sample::Index)>(),
     ) {
+        check_restore_anywhere(BackendKind::Memory, spec, &steps, &cuts, process, at)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// Sliding windows derived from their panes have no timers in the state: the
+    /// restore schedules them again from the panes.
+    #[test]
+    fn a_restore_anywhere_of_derived_sliding_windows_gives_the_straight_output(
+        assigner in assigner().prop_filter("sliding", |a| matches!(a, AssignerSpec::Sliding { .. })),
+        steps in script(), cuts in cuts(), process in any::<bool>(),
+        at in any::<(prop::sample::Index, prop::sample::Index)>(),
+    ) {
+        let spec = WindowSpec::new(assigner);
         check_restore_anywhere(BackendKind::Memory, spec, &steps, &cuts, process, at)?;
     }
 }

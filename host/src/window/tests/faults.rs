@@ -201,8 +201,10 @@ proptest! {
         let events: Vec<_> = stamps.iter().enumerate().map(|(i, &(k, ts))| ev(["a", "b", "c"][k], ts, i as u64 + 1)).collect();
         let steps = vec![Step::Events(events), Step::Watermark(30), Step::End];
         let poisoned: Vec<u64> = poison.iter().copied().filter(|id| *id as usize <= stamps.len()).collect();
-        for assigner in [AssignerSpec::Session { gap_ms: gap }, AssignerSpec::Sliding { size_ms: 2 * gap, slide_ms: gap, offset_ms: 0 }] {
-            let spec = WindowSpec { allowed_lateness_ms: 5, ..WindowSpec::new(assigner) };
+        let sliding = AssignerSpec::Sliding { size_ms: 2 * gap, slide_ms: gap, offset_ms: 0 };
+        // Without lateness, sliding windows are derived from their panes.
+        for (assigner, lateness) in [(AssignerSpec::Session { gap_ms: gap }, 5), (sliding, 5), (sliding, 0)] {
+            let spec = WindowSpec { allowed_lateness_ms: lateness, ..WindowSpec::new(assigner) };
             let agg = IdsAgg { poison: poisoned.iter().copied().collect(), ..IdsAgg::default() };
             let mut op = operator_with(spec, agg);
             let out = drive_cut(&mut op, &steps, &cuts).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -109,6 +109,25 @@ proptest! {
         prop_assert_eq!(cut.store().key_count(), 1, "keys released once their state is purged");
     }
 
+    /// Sliding windows derived from their panes (no lateness, the event-time trigger)
+    /// match the model on both paths, and leave nothing behind.
+    #[test]
+    fn derived_sliding_windows_match_the_model(
+        assigner in assigner().prop_filter("sliding", |a| matches!(a, AssignerSpec::Sliding { .. })),
+        steps in script(),
+        cuts in cuts(),
+    ) {
+        let spec = WindowSpec::new(assigner);
+        let expected = Oracle::run(spec, Render::Ids, &steps);
+        let (mut cut, _) = ids_operator(spec);
+        prop_assert_eq!(&drive_cut(&mut cut, &steps, &cuts).map_err(|e| TestCaseError::fail(e.to_string()))?, &expected);
+        prop_assert_eq!(cut.store().len(), 0);
+        prop_assert_eq!(cut.store().key_count(), 1, "keys released once their state is purged");
+        let expected = Oracle::run(spec, Render::Timestamps, &steps);
+        let (mut op, _) = process_operator(spec);
+        prop_assert_eq!(&drive_cut(&mut op, &steps, &cuts).map_err(|e| TestCaseError::fail(e.to_string()))?, &expected);
+    }
+
     /// The process path matches the model (events sorted by time, ties in arrival order).
     #[test]
     fn process_functions_match_the_model(spec in spec(), steps in script(), cuts in cuts()) {
@@ -245,4 +264,37 @@ fn events_in_sliding_gaps_belong_to_no_window() {
     assert_eq!(out.results.len(), 1);
     assert_eq!((out.results[0].start, out.results[0].end), (0, 2));
     assert_eq!(op.counters().unassigned, 1);
+}
+
+#[test]
+fn sliding_windows_without_lateness_keep_only_their_panes() {
+    let sliding = AssignerSpec::Sliding {
+        size_ms: 10,
+        slide_ms: 2,
+        offset_ms: 0,
+    };
+    let events = || {
+        let ev = super::support::ev;
+        vec![ev("a", 1, 1), ev("a", 4, 2), ev("b", 4, 3), ev("a", 9, 4)]
+    };
+    // Panes of 2 ms: a has [0, 2), [4, 6), [8, 10); b has [4, 6).
+    let (mut derived, _) = ids_operator(WindowSpec::new(sliding));
+    drive(&mut derived, &[Step::Events(events())]).expect("runs");
+    assert_eq!(derived.store().len(), 4, "panes only");
+    // With lateness each window keeps its firing state in an entry of its own.
+    let spec = WindowSpec {
+        allowed_lateness_ms: 5,
+        ..WindowSpec::new(sliding)
+    };
+    let (mut entries, _) = ids_operator(spec);
+    drive(&mut entries, &[Step::Events(events())]).expect("runs");
+    assert!(entries.store().len() > 4, "panes and windows");
+    // Both fire the same windows.
+    let steps = [Step::Events(events()), Step::Watermark(11), Step::End];
+    let (mut derived, _) = ids_operator(WindowSpec::new(sliding));
+    let (mut entries, _) = ids_operator(spec);
+    assert_eq!(
+        drive(&mut derived, &steps).expect("runs"),
+        drive(&mut entries, &steps).expect("runs")
+    );
 }

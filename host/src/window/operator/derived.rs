@@ -1,0 +1,193 @@
+//! Sliding windows derived from their panes: in the common configuration (no allowed
+//! lateness, the event-time trigger, no early firings) a sliding window is nothing but
+//! the panes it spans and the time it fires, so it gets no entry of its own — only a
+//! key firing timer ([`WindowStore::schedule_key_fire`]).
+//!
+//! Such a window fires once, on time (index 0), when the watermark passes its last
+//! timestamp, if one of its panes holds data; it cannot re-fire, since without allowed
+//! lateness an event for a window that has fired is late for it. After the firings of
+//! a watermark, the panes that start in a fired window's first slide go: it was their
+//! last window. With lateness, a count trigger or early firings, windows need their
+//! firing state, and each keeps an entry (see [`super::apply`]).
+//!
+//! Timers: each pane, when made, schedules its live windows that hold no other pane of
+//! its key (those have their timer from that pane already). A timer can outlive its
+//! panes (a failed batch is undone, its panes removed) or repeat (the batch is then
+//! replayed): a window without panes does not fire, and a repeated one fires once.
+//!
+//! [`WindowStore::schedule_key_fire`]: crate::window::store::WindowStore::schedule_key_fire
+
+use std::cmp::Ordering;
+
+use super::{WindowFunction, WindowOperator};
+use crate::runtime::operator::OperatorError;
+use crate::window::Window;
+use crate::window::assigner::WindowAssigner;
+use crate::window::function::FiringKind;
+use crate::window::spec::{TriggerSpec, WindowKind, WindowSpec};
+use crate::window::store::{EventBuffer, KeyId};
+
+/// Whether windows of `kind` under `spec` are derived from their panes (see the module
+/// docs): sliding windows longer than a pane, without allowed lateness, fired by the
+/// event-time trigger only.
+pub(super) fn derives_windows(spec: &WindowSpec, kind: WindowKind) -> bool {
+    let WindowKind::Sliding {
+        assigner: WindowAssigner::Sliding { size, .. },
+        pane_ms,
+    } = kind
+    else {
+        return false;
+    };
+    size != pane_ms
+        && spec.allowed_lateness_ms == 0
+        && spec.trigger == TriggerSpec::EventTime
+        && spec.early_firing_ms.is_none()
+}
+
+impl WindowOperator {
+    /// The new pane `pane` of `key` (its live windows in `sub.windows`): schedules the
+    /// firing of each of those windows that holds no other pane of the key.
+    pub(super) fn schedule_derived_windows(&mut self, key: KeyId, pane: Window) {
+        let (before, after) = self.store.pane_neighbours(key, pane);
+        for at in 0..self.sub.windows.len() {
+            let window = self.sub.windows[at];
+            let alone = before.is_none_or(|other| other.start < window.start)
+                && after.is_none_or(|other| other.start >= window.end);
+            if alone {
+                self.store.schedule_key_fire(window.max_timestamp(), key);
+            }
+        }
+    }
+
+    /// Schedules the firing of every live window of the panes the store holds (after a
+    /// restore: key firing timers are not part of the state).
+    pub(super) fn schedule_all_derived_windows(&mut self) {
+        let WindowKind::Sliding { assigner, .. } = self.kind else {
+            return;
+        };
+        let keys: Vec<KeyId> = self.store.keys_with_entries().collect();
+        let mut windows = Vec::new();
+        for key in keys {
+            let mut before: Option<i64> = None;
+            let panes: Vec<Window> = self
+                .store
+                .panes(key, i64::MIN..i64::MAX)
+                .map(|(ns, _)| ns)
+                .collect();
+            for pane in panes {
+                windows.clear();
+                assigner.assign(pane.start, &mut windows);
+                for window in &windows {
+                    let live = window.max_timestamp() > self.watermark;
+                    if live && before.is_none_or(|start| start < window.start) {
+                        self.store.schedule_key_fire(window.max_timestamp(), key);
+                    }
+                }
+                before = Some(pane.start);
+            }
+        }
+    }
+
+    /// Snapshots, in (end, key) order, every derived window due at the watermark that
+    /// holds data, and lists its first slide's panes for [`Self::purge_derived`].
+    pub(super) fn fire_derived_windows(&mut self) {
+        let WindowKind::Sliding {
+            assigner: WindowAssigner::Sliding { size, .. },
+            ..
+        } = self.kind
+        else {
+            return;
+        };
+        let mut due = std::mem::take(&mut self.key_timers);
+        self.store.pop_key_fire(self.watermark, &mut due);
+        if due.is_empty() {
+            self.key_timers = due;
+            return;
+        }
+        let mut order = std::mem::take(&mut self.order);
+        order.extend(
+            due.drain(..)
+                .map(|(at, key)| self.order_of_key(at.saturating_add(1), key)),
+        );
+        let store = &self.store;
+        order.sort_unstable_by(|a, b| {
+            (a.end, a.keyed, a.prefix)
+                .cmp(&(b.end, b.keyed, b.prefix))
+                .then_with(|| match a.id == b.id {
+                    true => Ordering::Equal,
+                    false => store.key(a.id).cmp(&store.key(b.id)),
+                })
+        });
+        order.dedup_by_key(|o| (o.end, o.id));
+        for place in &order {
+            let window = Window::new(place.end.saturating_sub(size), place.end);
+            self.snapshot_derived(place.id, window);
+        }
+        order.clear();
+        self.order = order;
+        self.key_timers = due;
+    }
+
+    /// Snapshots derived window `window` of `key` as its on-time firing, if one of its
+    /// panes holds data.
+    fn snapshot_derived(&mut self, key: KeyId, window: Window) {
+        let store = &self.store;
+        let mut panes = store.panes(key, window.start..window.end).peekable();
+        if panes.peek().is_none() {
+            return;
+        }
+        match &self.function {
+            WindowFunction::Aggregate(_) => {
+                self.firing
+                    .push_group(panes.map(|(_, id)| &store.entry(id).acc[..]));
+            }
+            WindowFunction::Process(_) => {
+                let buffers: Vec<&EventBuffer> = panes
+                    .filter_map(|(_, id)| store.entry(id).events.as_deref())
+                    .collect();
+                self.firing.push_events(&buffers);
+            }
+        }
+        self.firing.push_firing(
+            store.key(key),
+            (window.start, window.end),
+            FiringKind::OnTime,
+            0,
+        );
+        self.firing_windows.push(window);
+        self.counters.firings += 1;
+        self.derived_purge.push((key, window));
+    }
+
+    /// Removes the panes whose last window fired at this watermark (those that start
+    /// in its first slide), and the windows' per-window state.
+    ///
+    /// # Errors
+    /// When per-window state cannot be deleted (the backend failed).
+    pub(super) fn purge_derived(&mut self) -> Result<(), OperatorError> {
+        let WindowKind::Sliding {
+            assigner: WindowAssigner::Sliding { slide, .. },
+            ..
+        } = self.kind
+        else {
+            return Ok(());
+        };
+        let mut fired = std::mem::take(&mut self.derived_purge);
+        let mut panes = std::mem::take(&mut self.due_ids);
+        let mut cleared = Ok(());
+        for (key, window) in fired.drain(..) {
+            if let Err(error) = self.clear_window_state(key, window) {
+                cleared = cleared.and(Err(error));
+            }
+            let first_slide = window.start..window.start.saturating_add(slide).min(window.end);
+            panes.extend(self.store.panes(key, first_slide).map(|(_, id)| id));
+            for pane in panes.drain(..) {
+                self.store.remove(pane);
+            }
+            self.store.release(key);
+        }
+        self.due_ids = panes;
+        self.derived_purge = fired;
+        cleared
+    }
+}
