@@ -318,10 +318,12 @@ fn input_not_keyed_by_partition_goes_through_a_repartition_topic() {
         Duration::from_secs(1),
         Duration::from_secs(60),
     );
+    // The message (a second, fresh read) is only built on failure.
     assert_eq!(
         keyed.len(),
         REPARTITIONED,
-        "each event once in the repartition topic\n--- host 1 ---\n{}\n--- host 2 ---\n{}",
+        "each event once in the repartition topic\n{}\n--- host 1 ---\n{}\n--- host 2 ---\n{}",
+        client.explain_short_read("by-card", &keyed, REPARTITIONED),
         host_log(&hosts.first),
         host_log(&hosts.second)
     );
@@ -339,7 +341,9 @@ fn input_not_keyed_by_partition_goes_through_a_repartition_topic() {
     assert_eq!(
         keyed.len(),
         EVENTS as usize,
-        "each event once in the repartition topic"
+        "each event once in the repartition topic\n{}\n--- host 1 ---\n{}",
+        client.explain_short_read("by-card", &keyed, EVENTS as usize),
+        host_log(&hosts.first)
     );
     // Cards `end-*` far ahead in time: spread over the repartition topic's partitions,
     // they close every window there.

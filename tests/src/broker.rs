@@ -335,8 +335,12 @@ impl Client {
         let mut last = Instant::now();
         let mut records = Vec::new();
         while started.elapsed() < timeout && (records.len() < expected || last.elapsed() < quiet) {
-            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(50)) {
-                {
+            match consumer.poll(Duration::from_millis(50)) {
+                None => {}
+                // Not fatal (librdkafka retries), but a reset or a stalled partition
+                // shows here: a short read must not hide why.
+                Some(Err(error)) => eprintln!("consuming {topic} ({isolation}): {error}"),
+                Some(Ok(message)) => {
                     last = Instant::now();
                     records.push(TestRecord {
                         partition: message.partition(),
@@ -363,6 +367,102 @@ impl Client {
             }
         }
         records
+    }
+
+    /// Why a read of `topic` came up short: reads it again with a fresh
+    /// `read_uncommitted` consumer from offset 0 itself (not the broker's log start)
+    /// and compares, partition by partition (the offsets the short read lacks, as
+    /// ranges), with the log start and end the broker reports. Records the second read
+    /// has were in the topic (the first read missed them); offsets that neither read
+    /// has, below the end, were acknowledged to a producer but cannot be read.
+    pub fn explain_short_read(&self, topic: &str, short: &[TestRecord], expected: usize) -> String {
+        use std::collections::{BTreeMap, BTreeSet};
+        let consumer: BaseConsumer = self
+            .config()
+            .set(
+                "group.id",
+                format!("weir-test-explain-{}", std::process::id()),
+            )
+            .set("enable.auto.commit", "false")
+            .set("isolation.level", "read_uncommitted")
+            // A reset would skip records: report it instead.
+            .set("auto.offset.reset", "error")
+            .create()
+            .expect("consumer");
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|found| found.name() == topic)
+            .flat_map(|found| found.partitions().iter().map(|partition| partition.id()))
+            .collect();
+        let mut assignment = TopicPartitionList::new();
+        for partition in &partitions {
+            assignment
+                .add_partition_offset(topic, *partition, Offset::Offset(0))
+                .expect("partition");
+        }
+        consumer.assign(&assignment).expect("assign");
+        let mut errors = Vec::new();
+        let mut again: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
+        let (started, mut last) = (Instant::now(), Instant::now());
+        while started.elapsed() < Duration::from_secs(30) && last.elapsed() < Duration::from_secs(3)
+        {
+            match consumer.poll(Duration::from_millis(50)) {
+                None => {}
+                Some(Err(error)) => errors.push(error.to_string()),
+                Some(Ok(message)) => {
+                    last = Instant::now();
+                    again
+                        .entry(message.partition())
+                        .or_default()
+                        .insert(message.offset());
+                }
+            }
+        }
+        let mut first: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
+        for record in short {
+            first
+                .entry(record.partition)
+                .or_default()
+                .insert(record.offset);
+        }
+        let total: usize = again.values().map(BTreeSet::len).sum();
+        let mut lines = vec![format!(
+            "{topic}: the short read has {} records; a fresh read from offset 0 now has {total} ({}); errors: {errors:?}",
+            short.len(),
+            if total >= expected {
+                "they are in the topic: the first read missed them"
+            } else {
+                "they cannot be read"
+            }
+        )];
+        let ranges = |offsets: &mut dyn Iterator<Item = i64>| {
+            let mut ranges: Vec<(i64, i64)> = Vec::new();
+            for offset in offsets {
+                match ranges.last_mut() {
+                    Some((_, end)) if *end + 1 == offset => *end = offset,
+                    _ => ranges.push((offset, offset)),
+                }
+            }
+            ranges
+        };
+        for partition in &partitions {
+            let present = again.get(partition).cloned().unwrap_or_default();
+            let seen = first.get(partition).cloned().unwrap_or_default();
+            let watermarks = consumer.fetch_watermarks(topic, *partition, Duration::from_secs(10));
+            let end = watermarks.as_ref().map_or(0, |(_, high)| *high);
+            let unreadable = ranges(&mut (0..end).filter(|offset| !present.contains(offset)));
+            let missed = ranges(&mut present.difference(&seen).copied());
+            lines.push(format!(
+                "  partition {partition}: log (start, end) {watermarks:?}; short read {}, fresh read {}; the short read lacks {missed:?}; unreadable below the end: {unreadable:?}",
+                seen.len(),
+                present.len()
+            ));
+        }
+        lines.join("\n")
     }
 }
 
