@@ -173,20 +173,17 @@ impl WindowOperator {
             return Ok(());
         };
         let mut fired = std::mem::take(&mut self.derived_purge);
-        let mut panes = std::mem::take(&mut self.due_ids);
         let mut cleared = Ok(());
         for (key, window) in fired.drain(..) {
             if let Err(error) = self.clear_window_state(key, window) {
                 cleared = cleared.and(Err(error));
             }
-            let first_slide = window.start..window.start.saturating_add(slide).min(window.end);
-            panes.extend(self.store.panes(key, first_slide).map(|(_, id)| id));
-            for pane in panes.drain(..) {
-                self.store.remove(pane);
-            }
+            // The key's panes before this window went with earlier windows (firings
+            // come in end order): its first slide's are the key's oldest.
+            let first_slide_end = window.start.saturating_add(slide).min(window.end);
+            self.store.remove_panes_before(key, first_slide_end);
             self.store.release(key);
         }
-        self.due_ids = panes;
         self.derived_purge = fired;
         cleared
     }

@@ -345,6 +345,19 @@ impl WindowStore {
         lane_range(panes, starts)
     }
 
+    /// Removes the panes of `key` that start before `end`: the key's oldest.
+    pub fn remove_panes_before(&mut self, key: KeyId, end: i64) {
+        while let Some(&(pane, id)) = self
+            .keys
+            .slots
+            .get(key as usize)
+            .and_then(|slot| slot.panes.front())
+            && pane.start < end
+        {
+            self.remove(id);
+        }
+    }
+
     /// The panes of `key` just before and just after pane `ns` (whether or not `ns`
     /// itself is held): one search, none when `ns` is the key's newest pane.
     pub fn pane_neighbours(&self, key: KeyId, ns: Window) -> (Option<Window>, Option<Window>) {
@@ -616,6 +629,14 @@ mod tests {
             (Some(pane(20)), Some(pane(40)))
         );
         assert_eq!(store.pane_neighbours(a, pane(50)), (Some(pane(40)), None));
+        let starts = |store: &WindowStore, range| -> Vec<i64> {
+            store.panes(a, range).map(|(ns, _)| ns.start).collect()
+        };
+        assert_eq!(starts(&store, 5..41), [20, 40]);
+        assert_eq!(starts(&store, -5..20), [0]);
+        store.remove_panes_before(a, 21);
+        assert_eq!(starts(&store, i64::MIN..i64::MAX), [40]);
+        assert_eq!(store.len(), 2, "the window stays");
     }
 
     #[test]
