@@ -1,7 +1,7 @@
-//! Sliding windows derived from their panes: in the common configuration (no allowed
-//! lateness, the event-time trigger, no early firings) a sliding window is nothing but
-//! the panes it spans and the time it fires, so it gets no entry of its own — only a
-//! key firing timer ([`WindowStore::schedule_key_fire`]).
+//! Sliding windows derived from their panes: in the default configuration (no allowed
+//! lateness, as in Flink; the event-time trigger; no early firings) a sliding window
+//! is nothing but the panes it spans and the time it fires, so it gets no entry of its
+//! own — only a key firing timer ([`WindowStore::schedule_key_fire`]).
 //!
 //! Such a window fires once, on time (index 0), when the watermark passes its last
 //! timestamp, if one of its panes holds data; it cannot re-fire, since without allowed
@@ -11,9 +11,11 @@
 //! firing state, and each keeps an entry (see [`super::apply`]).
 //!
 //! Timers: each pane, when made, schedules its live windows that hold no other pane of
-//! its key (those have their timer from that pane already). A timer can outlive its
-//! panes (a failed batch is undone, its panes removed) or repeat (the batch is then
-//! replayed): a window without panes does not fire, and a repeated one fires once.
+//! its key (the others got their timer from the first pane made in them). A timer can
+//! outlive its panes (a failed batch is undone, its panes removed) or repeat (the batch
+//! is then replayed): a window without panes does not fire, and a repeated one fires
+//! once. Timers are not part of the state: a restore schedules them again from the
+//! panes.
 //!
 //! [`WindowStore::schedule_key_fire`]: crate::window::store::WindowStore::schedule_key_fire
 
@@ -89,7 +91,7 @@ impl WindowOperator {
     }
 
     /// Snapshots, in (end, key) order, every derived window due at the watermark that
-    /// holds data, and lists its first slide's panes for [`Self::purge_derived`].
+    /// holds data, and lists it for [`Self::purge_derived`].
     pub(super) fn fire_derived_windows(&mut self) {
         let WindowKind::Sliding {
             assigner: WindowAssigner::Sliding { size, .. },
