@@ -27,7 +27,7 @@ use crate::window::Window;
 use crate::window::assigner::WindowAssigner;
 use crate::window::function::FiringKind;
 use crate::window::spec::{TriggerSpec, WindowKind, WindowSpec};
-use crate::window::store::{EventBuffer, KeyId};
+use crate::window::store::{EntryId, EventBuffer, KeyId, WindowState};
 
 /// Whether windows of `kind` under `spec` are derived from their panes (see the module
 /// docs): sliding windows longer than a pane, without allowed lateness, fired by the
@@ -61,9 +61,64 @@ impl WindowOperator {
         }
     }
 
+    /// After a restore, makes sliding windows' entries agree with how this operator
+    /// keeps them, for state written by an operator that kept them the other way (its
+    /// allowed lateness or triggers were different, or it predates derived windows):
+    /// windows derived from panes drop the windows' entries (a window that has not
+    /// fired is its panes; one that has is gone), others give each live window of a
+    /// pane an entry that waits for its firing. Then schedules the derived windows.
+    pub(super) fn adopt_restored_sliding_windows(&mut self) {
+        let WindowKind::Sliding {
+            assigner: assigner @ WindowAssigner::Sliding { size, .. },
+            pane_ms,
+        } = self.kind
+        else {
+            return;
+        };
+        if size == pane_ms {
+            return;
+        }
+        let keys: Vec<KeyId> = self.store.keys_with_entries().collect();
+        let mut windows = Vec::new();
+        for key in keys {
+            if self.derives {
+                let entries: Vec<EntryId> = self
+                    .store
+                    .range(key, i64::MIN..i64::MAX)
+                    .map(|(_, id)| id)
+                    .collect();
+                for id in entries {
+                    self.store.remove(id);
+                }
+                continue;
+            }
+            let panes: Vec<Window> = self
+                .store
+                .panes(key, i64::MIN..i64::MAX)
+                .map(|(ns, _)| ns)
+                .collect();
+            for pane in panes {
+                windows.clear();
+                assigner.assign(pane.start, &mut windows);
+                windows.retain(|window| window.max_timestamp() > self.watermark);
+                for &window in &windows {
+                    let (id, _) = self.store.get_or_insert(key, window);
+                    let entry = self.store.entry_mut(id);
+                    if entry.window.is_none() {
+                        entry.window = Some(WindowState::default());
+                        self.store.schedule_fire(window.max_timestamp(), id);
+                    }
+                }
+            }
+        }
+        if self.derives {
+            self.schedule_all_derived_windows();
+        }
+    }
+
     /// Schedules the firing of every live window of the panes the store holds (after a
     /// restore: key firing timers are not part of the state).
-    pub(super) fn schedule_all_derived_windows(&mut self) {
+    fn schedule_all_derived_windows(&mut self) {
         let WindowKind::Sliding { assigner, .. } = self.kind else {
             return;
         };

@@ -426,9 +426,7 @@ impl WindowOperator {
             let id = self.store.insert_restored(entry);
             self.restore_timers(id);
         }
-        if self.derives {
-            self.schedule_all_derived_windows();
-        }
+        self.adopt_restored_sliding_windows();
         Ok(())
     }
 

@@ -32,11 +32,12 @@ fn join(mut a: Out, b: Out) -> Out {
 
 /// Runs `steps` on `backend` with a checkpoint after `first` steps (persisted once
 /// before, after `early` steps, so the second persist writes only changes) and a
-/// restore into a fresh operator from the snapshot.
+/// restore into a fresh operator from the snapshot; the operators' specs are
+/// `specs.0` before the restore and `specs.1` after it.
 fn run_with_restore(
     backend: BackendKind,
     process: bool,
-    spec: WindowSpec,
+    specs: (WindowSpec, WindowSpec),
     steps: &[Step],
     cuts: &[usize],
     early: usize,
@@ -45,7 +46,7 @@ fn run_with_restore(
     let fail = |e: &dyn std::fmt::Display| TestCaseError::fail(e.to_string());
     let dir = tempfile::tempdir().map_err(|e| fail(&e))?;
     let working = open_backend(backend, &dir.path().join("before"), None).map_err(|e| fail(&e))?;
-    let mut before = fresh(process, spec)
+    let mut before = fresh(process, specs.0)
         .with_backend(working)
         .map_err(|e| fail(&e))?;
     let head = drive_cut(&mut before, &steps[..early], cuts).map_err(|e| fail(&e))?;
@@ -61,7 +62,7 @@ fn run_with_restore(
     drop(before);
     let restored =
         open_backend(backend, &dir.path().join("after"), Some(&snapshot)).map_err(|e| fail(&e))?;
-    let mut after = fresh(process, spec)
+    let mut after = fresh(process, specs.1)
         .with_backend(restored)
         .map_err(|e| fail(&e))?;
     after.restore(0..128).map_err(|e| fail(&e))?;
@@ -83,7 +84,7 @@ fn check_restore_anywhere(
     let (early, first) = (a.min(b), a.max(b));
     let straight = drive_cut(&mut fresh(process, spec), steps, cuts)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let restored = run_with_restore(backend, process, spec, steps, cuts, early, first)?;
+    let restored = run_with_restore(backend, process, (spec, spec), steps, cuts, early, first)?;
     prop_assert_eq!(restored, straight);
     Ok(())
 }
@@ -113,6 +114,43 @@ proptest! {
     ) {
         let spec = WindowSpec::new(assigner);
         check_restore_anywhere(BackendKind::Memory, spec, &steps, &cuts, process, at)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// State of sliding windows written with allowed lateness (each window an entry)
+    /// restored without it (windows derived from their panes), and the other way: with
+    /// no late event, the output is the straight run's.
+    #[test]
+    fn sliding_windows_restore_across_a_change_of_lateness(
+        assigner in assigner().prop_filter("sliding", |a| matches!(a, AssignerSpec::Sliding { .. })),
+        events in prop::collection::vec((0..3usize, 0..60i64), 1..40),
+        process in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+        lateness_first in any::<bool>(),
+    ) {
+        // Time order and watermarks behind every event: nothing is late either way.
+        let mut sorted = events;
+        sorted.sort_by_key(|(_, ts)| *ts);
+        let mut steps = Vec::new();
+        for (i, (key, ts)) in sorted.into_iter().enumerate() {
+            steps.push(Step::Events(vec![ev(["a", "b", "c"][key], ts, i as u64 + 1)]));
+            steps.push(Step::Watermark(ts - 1));
+        }
+        steps.push(Step::End);
+        let derived = WindowSpec::new(assigner);
+        let with_entries = WindowSpec { allowed_lateness_ms: 7, ..derived };
+        let specs = match lateness_first {
+            true => (with_entries, derived),
+            false => (derived, with_entries),
+        };
+        let straight = drive_cut(&mut fresh(process, derived), &steps, &[1])
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let first = at.index(steps.len() + 1);
+        let restored = run_with_restore(BackendKind::Memory, process, specs, &steps, &[1], first, first)?;
+        prop_assert_eq!(restored, straight);
     }
 }
 
