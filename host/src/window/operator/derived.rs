@@ -63,10 +63,11 @@ impl WindowOperator {
 
     /// After a restore, makes sliding windows' entries agree with how this operator
     /// keeps them, for state written by an operator that kept them the other way (its
-    /// allowed lateness or triggers were different, or it predates derived windows):
-    /// windows derived from panes drop the windows' entries (a window that has not
-    /// fired is its panes; one that has is gone), others give each live window of a
-    /// pane an entry that waits for its firing. Then schedules the derived windows.
+    /// allowed lateness or triggers were different, or it predates derived windows),
+    /// and schedules the firings that are not part of the state: windows derived from
+    /// panes drop the windows' entries (a window that has not fired is its panes; one
+    /// that has is gone) and get their key firing timers again; others give each live
+    /// window of a pane an entry that waits for its firing.
     pub(super) fn adopt_restored_sliding_windows(&mut self) {
         let WindowKind::Sliding {
             assigner: assigner @ WindowAssigner::Sliding { size, .. },
@@ -90,54 +91,30 @@ impl WindowOperator {
                 for id in entries {
                     self.store.remove(id);
                 }
-                continue;
             }
             let panes: Vec<Window> = self
                 .store
                 .panes(key, i64::MIN..i64::MAX)
                 .map(|(ns, _)| ns)
                 .collect();
+            let mut before: Option<i64> = None;
             for pane in panes {
                 windows.clear();
                 assigner.assign(pane.start, &mut windows);
                 windows.retain(|window| window.max_timestamp() > self.watermark);
                 for &window in &windows {
+                    if self.derives {
+                        // Scheduled by the first pane in it.
+                        if before.is_none_or(|start| start < window.start) {
+                            self.store.schedule_key_fire(window.max_timestamp(), key);
+                        }
+                        continue;
+                    }
                     let (id, _) = self.store.get_or_insert(key, window);
                     let entry = self.store.entry_mut(id);
                     if entry.window.is_none() {
                         entry.window = Some(WindowState::default());
                         self.store.schedule_fire(window.max_timestamp(), id);
-                    }
-                }
-            }
-        }
-        if self.derives {
-            self.schedule_all_derived_windows();
-        }
-    }
-
-    /// Schedules the firing of every live window of the panes the store holds (after a
-    /// restore: key firing timers are not part of the state).
-    fn schedule_all_derived_windows(&mut self) {
-        let WindowKind::Sliding { assigner, .. } = self.kind else {
-            return;
-        };
-        let keys: Vec<KeyId> = self.store.keys_with_entries().collect();
-        let mut windows = Vec::new();
-        for key in keys {
-            let mut before: Option<i64> = None;
-            let panes: Vec<Window> = self
-                .store
-                .panes(key, i64::MIN..i64::MAX)
-                .map(|(ns, _)| ns)
-                .collect();
-            for pane in panes {
-                windows.clear();
-                assigner.assign(pane.start, &mut windows);
-                for window in &windows {
-                    let live = window.max_timestamp() > self.watermark;
-                    if live && before.is_none_or(|start| start < window.start) {
-                        self.store.schedule_key_fire(window.max_timestamp(), key);
                     }
                 }
                 before = Some(pane.start);
