@@ -313,6 +313,10 @@ impl Client {
             )
             .set("enable.auto.commit", "false")
             .set("isolation.level", isolation)
+            // Should the broker ever reset the position, read from the start again
+            // (librdkafka's default, `latest`, would skip to tansu's end offset, which
+            // it reports wrong).
+            .set("auto.offset.reset", "earliest")
             .create()
             .expect("consumer");
         let metadata = consumer
