@@ -305,36 +305,11 @@ impl Client {
         timeout: Duration,
         isolation: &str,
     ) -> Vec<TestRecord> {
-        let consumer: BaseConsumer = self
-            .config()
-            .set(
-                "group.id",
-                format!("weir-test-reader-{}", std::process::id()),
-            )
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", isolation)
-            // Should the broker ever reset the position, read from the start again
-            // (librdkafka's default, `latest`, would skip to tansu's end offset, which
-            // it reports wrong).
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .expect("consumer");
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .expect("metadata");
-        let mut assignment = TopicPartitionList::new();
-        for found in metadata
-            .topics()
-            .iter()
-            .filter(|found| found.name() == topic)
-        {
-            for partition in found.partitions() {
-                assignment
-                    .add_partition_offset(topic, partition.id(), Offset::Beginning)
-                    .expect("partition");
-            }
-        }
-        consumer.assign(&assignment).expect("assign");
+        // Should the broker ever reset the position, read from the start again
+        // (librdkafka's default, `latest`, would skip to tansu's end offset, which it
+        // reports wrong).
+        let (consumer, _) =
+            self.assigned_reader(topic, "reader", isolation, "earliest", Offset::Beginning);
         let started = Instant::now();
         let mut last = Instant::now();
         let mut records = Vec::new();
@@ -373,24 +348,26 @@ impl Client {
         records
     }
 
-    /// Why a read of `topic` came up short: reads it again with a fresh
-    /// `read_uncommitted` consumer from offset 0 itself (not the broker's log start)
-    /// and compares, partition by partition (the offsets the short read lacks, as
-    /// ranges), with the log start and end the broker reports. Records the second read
-    /// has were in the topic (the first read missed them); offsets that neither read
-    /// has, below the end, were acknowledged to a producer but cannot be read.
-    pub fn explain_short_read(&self, topic: &str, short: &[TestRecord], expected: usize) -> String {
-        use std::collections::{BTreeMap, BTreeSet};
+    /// A consumer of every partition of `topic` from `from`, in a group of its own
+    /// (`weir-test-{role}-{pid}`, no commits), with `isolation` as `isolation.level` and
+    /// `reset` as `auto.offset.reset`; and the partitions.
+    fn assigned_reader(
+        &self,
+        topic: &str,
+        role: &str,
+        isolation: &str,
+        reset: &str,
+        from: Offset,
+    ) -> (BaseConsumer, Vec<i32>) {
         let consumer: BaseConsumer = self
             .config()
             .set(
                 "group.id",
-                format!("weir-test-explain-{}", std::process::id()),
+                format!("weir-test-{role}-{}", std::process::id()),
             )
             .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_uncommitted")
-            // A reset would skip records: report it instead.
-            .set("auto.offset.reset", "error")
+            .set("isolation.level", isolation)
+            .set("auto.offset.reset", reset)
             .create()
             .expect("consumer");
         let metadata = consumer
@@ -405,10 +382,30 @@ impl Client {
         let mut assignment = TopicPartitionList::new();
         for partition in &partitions {
             assignment
-                .add_partition_offset(topic, *partition, Offset::Offset(0))
+                .add_partition_offset(topic, *partition, from)
                 .expect("partition");
         }
         consumer.assign(&assignment).expect("assign");
+        (consumer, partitions)
+    }
+
+    /// Why a read of `topic` came up short: reads it again with a fresh
+    /// `read_uncommitted` consumer from offset 0 itself (not the broker's log start)
+    /// and compares, partition by partition (the offsets the short read lacks, as
+    /// ranges), with the log start and end the broker reports. Records the second read
+    /// has were in the topic (the first read missed them); offsets that neither read
+    /// has, below the end, were acknowledged to a producer but cannot be read.
+    pub fn explain_short_read(&self, topic: &str, short: &[TestRecord], expected: usize) -> String {
+        use std::collections::{BTreeMap, BTreeSet};
+        // From offset 0 itself, not the log start; a reset would skip records: report
+        // it instead.
+        let (consumer, partitions) = self.assigned_reader(
+            topic,
+            "explain",
+            "read_uncommitted",
+            "error",
+            Offset::Offset(0),
+        );
         let mut errors = Vec::new();
         let mut again: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
         let (started, mut last) = (Instant::now(), Instant::now());

@@ -19,8 +19,7 @@
 //!
 //! [`WindowStore::schedule_key_fire`]: crate::window::store::WindowStore::schedule_key_fire
 
-use std::cmp::Ordering;
-
+use super::timers::Order;
 use super::{WindowFunction, WindowOperator};
 use crate::runtime::operator::OperatorError;
 use crate::window::Window;
@@ -144,14 +143,7 @@ impl WindowOperator {
                 .map(|(at, key)| self.order_of_key(at.saturating_add(1), key)),
         );
         let store = &self.store;
-        order.sort_unstable_by(|a, b| {
-            (a.end, a.keyed, a.prefix)
-                .cmp(&(b.end, b.keyed, b.prefix))
-                .then_with(|| match a.id == b.id {
-                    true => Ordering::Equal,
-                    false => store.key(a.id).cmp(&store.key(b.id)),
-                })
-        });
+        Order::sort(&mut order, |a, b| store.key(a.id).cmp(&store.key(b.id)));
         order.dedup_by_key(|o| (o.end, o.id));
         for place in &order {
             let window = Window::new(place.end.saturating_sub(size), place.end);

@@ -40,6 +40,19 @@ impl Order {
             keyed: key.is_some(),
         }
     }
+
+    /// Sorts `orders` by (end, key): by what they hold, then, for different ids that
+    /// agree on it, by `tie` (which reads the whole key).
+    pub(super) fn sort(orders: &mut [Order], tie: impl Fn(&Order, &Order) -> Ordering) {
+        orders.sort_unstable_by(|a, b| {
+            (a.end, a.keyed, a.prefix)
+                .cmp(&(b.end, b.keyed, b.prefix))
+                .then_with(|| match a.id == b.id {
+                    true => Ordering::Equal,
+                    false => tie(a, b),
+                })
+        });
+    }
 }
 
 impl WindowOperator {
@@ -90,22 +103,13 @@ impl WindowOperator {
         let mut order = std::mem::take(&mut self.order);
         order.extend(ids.drain(..).map(|id| self.order_of(id)));
         let (store, window_kind) = (&self.store, self.kind);
-        order.sort_unstable_by(|a, b| {
-            (a.end, a.keyed, a.prefix)
-                .cmp(&(b.end, b.keyed, b.prefix))
-                .then_with(|| match a.id == b.id {
-                    true => Ordering::Equal,
-                    false => {
-                        let (a_entry, b_entry) = (store.entry(a.id), store.entry(b.id));
-                        store
-                            .key(a_entry.key)
-                            .cmp(&store.key(b_entry.key))
-                            .then_with(|| {
-                                start_of(window_kind, a_entry).cmp(&start_of(window_kind, b_entry))
-                            })
-                            .then(a.id.cmp(&b.id))
-                    }
-                })
+        Order::sort(&mut order, |a, b| {
+            let (a_entry, b_entry) = (store.entry(a.id), store.entry(b.id));
+            store
+                .key(a_entry.key)
+                .cmp(&store.key(b_entry.key))
+                .then_with(|| start_of(window_kind, a_entry).cmp(&start_of(window_kind, b_entry)))
+                .then(a.id.cmp(&b.id))
         });
         order.dedup_by_key(|o| o.id);
         for place in &order {
